@@ -1,0 +1,58 @@
+"""configure: Provisioned → Configuring → Configured | ConfigureFailed.
+
+Steps: install Docker Engine, install Docker Compose — one ansible-runner playbook each, idempotent.
+"""
+
+from __future__ import annotations
+
+from orchestrator.commands.errors import ConfigureFailedError
+from orchestrator.commands.ports import PlaybookRunner
+from orchestrator.commands.progress import ProgressObserver, SilentProgress
+from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
+from orchestrator.domain import Configured, ConfigureStep, Environment, Provisioned
+from orchestrator.persistence import EnvironmentRepository
+
+PLAYBOOKS = {
+    ConfigureStep.INSTALL_DOCKER: "install-docker.yml",
+    ConfigureStep.INSTALL_DOCKER_COMPOSE: "install-docker-compose.yml",
+}
+
+
+class ConfigureCommand:
+    def __init__(
+        self,
+        repository: EnvironmentRepository,
+        playbooks: PlaybookRunner,
+        traces: TraceWriter,
+        observer: ProgressObserver | None = None,
+    ) -> None:
+        self._saver = SafeSaver(repository)
+        self._repository = repository
+        self._playbooks = playbooks
+        self._traces = traces
+        self._observer = observer or SilentProgress()
+        self.changed_tasks = 0
+
+    @property
+    def stale_state(self) -> bool:
+        return self._saver.stale
+
+    def execute(self, env: Environment[Provisioned]) -> Environment[Configured]:
+        with self._repository.lock(env.name):
+            configuring = env.start_configuring()
+            self._saver.save(configuring)
+            runner = StepRunner("configure", list(ConfigureStep), self._observer)
+            context = configuring.context
+            self.changed_tasks = 0
+            try:
+                for step, playbook in PLAYBOOKS.items():
+                    self.changed_tasks += runner.run(
+                        step, lambda playbook=playbook: self._playbooks.run(context, playbook, runner.sink)
+                    )
+            except StepFailedError as failed:
+                failure = runner.failure(failed, self._traces, str(env.name))
+                self._saver.save(configuring.fail_configuring(failure))
+                raise ConfigureFailedError(str(env.name), failure) from failed.error
+            configured = configuring.complete_configuring()
+            self._saver.save(configured)
+            return configured

@@ -1,0 +1,53 @@
+"""destroy: any state → Destroying → Destroyed | DestroyFailed.
+
+Steps: `pulumi destroy` (an instance already gone is not an error) and remove the stack, then delete the
+environment's rendered build artifacts.
+"""
+
+from __future__ import annotations
+
+from orchestrator.commands.errors import DestroyFailedError
+from orchestrator.commands.ports import InfrastructureProvisioner, PlaybookRunner
+from orchestrator.commands.progress import ProgressObserver, SilentProgress
+from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
+from orchestrator.domain import AnyEnvironment, Destroyed, DestroyStep, Environment
+from orchestrator.persistence import EnvironmentRepository
+
+
+class DestroyCommand:
+    def __init__(
+        self,
+        repository: EnvironmentRepository,
+        provisioner: InfrastructureProvisioner,
+        playbooks: PlaybookRunner,
+        traces: TraceWriter,
+        observer: ProgressObserver | None = None,
+    ) -> None:
+        self._saver = SafeSaver(repository)
+        self._repository = repository
+        self._provisioner = provisioner
+        self._playbooks = playbooks
+        self._traces = traces
+        self._observer = observer or SilentProgress()
+
+    @property
+    def stale_state(self) -> bool:
+        return self._saver.stale
+
+    def execute(self, env: AnyEnvironment) -> Environment[Destroyed]:
+        with self._repository.lock(env.name):
+            destroying = env.start_destroying()
+            self._saver.save(destroying)
+            runner = StepRunner("destroy", list(DestroyStep), self._observer)
+            context = destroying.context
+            try:
+                runner.run(DestroyStep.PULUMI_DESTROY, lambda: self._provisioner.destroy(context, runner.sink))
+                runner.run(DestroyStep.REMOVE_STACK, lambda: self._provisioner.remove_stack(context))
+                runner.run(DestroyStep.CLEAN_BUILD, lambda: self._playbooks.clean(context))
+            except StepFailedError as failed:
+                failure = runner.failure(failed, self._traces, str(env.name))
+                self._saver.save(destroying.fail_destroying(failure))
+                raise DestroyFailedError(str(env.name), failure) from failed.error
+            destroyed = destroying.complete_destroying()
+            self._saver.save(destroyed)
+            return destroyed

@@ -1,0 +1,50 @@
+"""What the commands need from the outside world; the adapters in `infrastructure` provide it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from orchestrator.domain import EnvironmentContext
+
+LineSink = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InstanceOutputs:
+    instance_name: str
+    ipv4: str
+
+
+class InfrastructureProvisioner(Protocol):
+    """Creates and destroys an environment's instance (Pulumi stack)."""
+
+    def prepare(self, context: EnvironmentContext) -> object: ...
+
+    def up(self, stack: object, on_output: LineSink | None = None) -> InstanceOutputs: ...
+
+    def destroy(self, context: EnvironmentContext, on_output: LineSink | None = None) -> None:
+        """Delete the stack's resources; resources already gone are not an error."""
+        ...
+
+    def remove_stack(self, context: EnvironmentContext) -> None:
+        """Remove the (empty) stack from its backend; a stack that does not exist is not an error."""
+        ...
+
+
+class PlaybookRunner(Protocol):
+    """Runs one playbook per action against the environment's host (ansible-runner)."""
+
+    def render_inventory(self, context: EnvironmentContext, host: str) -> Path: ...
+
+    def run(self, context: EnvironmentContext, playbook: str, on_event: LineSink | None = None) -> int:
+        """Run the playbook; return how many tasks changed something."""
+        ...
+
+    def clean(self, context: EnvironmentContext) -> None: ...
+
+
+class SshProbe(Protocol):
+    def wait(self, context: EnvironmentContext, host: str, timeout_s: float) -> float: ...

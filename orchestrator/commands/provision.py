@@ -1,0 +1,81 @@
+"""provision: Created → Provisioning → Provisioned(ip) | ProvisionFailed.
+
+Steps: prepare the Pulumi stack → `up` → read outputs → render the inventory → wait for SSH (real key
+authentication) → wait for cloud-init (ansible-runner). The environment's lock is held for the whole run.
+"""
+
+from __future__ import annotations
+
+from orchestrator.commands.errors import ProvisionFailedError
+from orchestrator.commands.ports import InfrastructureProvisioner, InstanceOutputs, PlaybookRunner, SshProbe
+from orchestrator.commands.progress import ProgressObserver, SilentProgress
+from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
+from orchestrator.domain import Created, Environment, Provisioned, Provisioning, ProvisionStep
+from orchestrator.persistence import EnvironmentRepository
+
+WAIT_CLOUD_INIT_PLAYBOOK = "wait-cloud-init.yml"
+
+
+class ProvisionCommand:
+    def __init__(
+        self,
+        repository: EnvironmentRepository,
+        provisioner: InfrastructureProvisioner,
+        playbooks: PlaybookRunner,
+        ssh: SshProbe,
+        traces: TraceWriter,
+        observer: ProgressObserver | None = None,
+        ssh_timeout_s: float = 120.0,
+    ) -> None:
+        self._saver = SafeSaver(repository)
+        self._repository = repository
+        self._provisioner = provisioner
+        self._playbooks = playbooks
+        self._ssh = ssh
+        self._traces = traces
+        self._observer = observer or SilentProgress()
+        self._ssh_timeout_s = ssh_timeout_s
+
+    @property
+    def stale_state(self) -> bool:
+        """True when a save failed during the last run: the state on disk is behind the returned one."""
+        return self._saver.stale
+
+    def execute(self, env: Environment[Created]) -> Environment[Provisioned]:
+        with self._repository.lock(env.name):
+            provisioning = env.start_provisioning()
+            self._saver.save(provisioning)
+            runner = StepRunner("provision", list(ProvisionStep), self._observer)
+            try:
+                outputs = self._run_steps(provisioning, runner)
+            except StepFailedError as failed:
+                failure = runner.failure(failed, self._traces, str(env.name))
+                self._saver.save(provisioning.fail_provisioning(failure))
+                raise ProvisionFailedError(str(env.name), failure) from failed.error
+            provisioned = provisioning.complete_provisioning(outputs.ipv4)
+            self._saver.save(provisioned)
+            return provisioned
+
+    def _run_steps(self, env: Environment[Provisioning], runner: StepRunner) -> InstanceOutputs:
+        context = env.context
+        stack = runner.run(ProvisionStep.PREPARE_STACK, lambda: self._provisioner.prepare(context))
+        outputs = runner.run(ProvisionStep.PULUMI_UP, lambda: self._provisioner.up(stack, runner.sink))
+        runner.run(ProvisionStep.READ_OUTPUTS, lambda: _require_address(outputs))
+        runner.run(
+            ProvisionStep.RENDER_INVENTORY, lambda: self._playbooks.render_inventory(context, outputs.ipv4)
+        )
+        runner.run(ProvisionStep.WAIT_SSH, lambda: self._ssh.wait(context, outputs.ipv4, self._ssh_timeout_s))
+        runner.run(
+            ProvisionStep.WAIT_CLOUD_INIT,
+            lambda: self._playbooks.run(context, WAIT_CLOUD_INIT_PLAYBOOK, runner.sink),
+        )
+        return outputs
+
+
+class MissingInstanceAddressError(Exception):
+    pass
+
+
+def _require_address(outputs: InstanceOutputs) -> None:
+    if not outputs.ipv4:
+        raise MissingInstanceAddressError(f"instance {outputs.instance_name} has no IPv4 address")

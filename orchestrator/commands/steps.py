@@ -1,0 +1,107 @@
+"""The machinery every command shares: numbered steps with progress, failure capture, safe saves."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from orchestrator.commands.progress import ProgressObserver
+from orchestrator.domain import AnyEnvironment, ConfigureStep, DestroyStep, FailureContext, ProvisionStep
+from orchestrator.persistence import EnvironmentRepository
+
+T = TypeVar("T")
+Step = ProvisionStep | ConfigureStep | DestroyStep
+log = logging.getLogger("orchestrator.commands")
+
+
+class TraceWriter(Protocol):
+    def write(
+        self, environment: str, command: str, step: str, error: BaseException, tool_output: Sequence[str]
+    ) -> Path: ...
+
+
+class StepFailedError(Exception):
+    """Raised by StepRunner.run when a step fails; carries the step and the original error."""
+
+    def __init__(self, step: Step, error: BaseException) -> None:
+        super().__init__(f"{step.value}: {error}")
+        self.step = step
+        self.error = error
+
+
+def _title(step: Enum) -> str:
+    return str(step.value).replace("_", " ").capitalize()
+
+
+@dataclass
+class StepRunner:
+    """Runs a command's steps in order, reporting `[i/n] title` progress and keeping tool output."""
+
+    command: str
+    steps: Sequence[Step]
+    observer: ProgressObserver
+    tool_output: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def sink(self, line: str) -> None:
+        self.tool_output.append(line)
+        self.observer.detail(line)
+
+    def run(self, step: Step, body: Callable[[], T]) -> T:
+        index, total = self.steps.index(step) + 1, len(self.steps)
+        title = _title(step)
+        self.observer.step_started(self.command, index, total, title)
+        began = time.monotonic()
+        try:
+            result = body()
+        except Exception as error:
+            self.observer.step_failed(self.command, index, total, title, time.monotonic() - began)
+            raise StepFailedError(step, error) from error
+        self.observer.step_finished(self.command, index, total, title, time.monotonic() - began)
+        return result
+
+    def failure(self, failed: StepFailedError, traces: TraceWriter, environment: str) -> FailureContext:
+        """The failure context of a failed step, with its trace file written."""
+        error = failed.error
+        output = [*self.tool_output, *getattr(error, "tool_output", [])]
+        trace_path: Path | None
+        try:
+            trace_path = traces.write(environment, self.command, failed.step.value, error, output)
+        except OSError as trace_error:
+            log.warning("could not write the trace file for %s: %s", environment, trace_error)
+            trace_path = None
+        summary = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return FailureContext(
+            step=failed.step,
+            error_kind=type(error).__name__,
+            summary=summary,
+            started_at=self.started_at,
+            failed_at=datetime.now(UTC),
+            trace_path=trace_path,
+        )
+
+
+@dataclass
+class SafeSaver:
+    """Saves environments; a failed save is logged as a warning and marks the stored state stale."""
+
+    repository: EnvironmentRepository
+    stale: bool = False
+
+    def save(self, env: AnyEnvironment) -> None:
+        try:
+            self.repository.save(env)
+        except Exception as error:
+            self.stale = True
+            log.warning(
+                "could not save environment %s (state %s): %s — the state on disk is stale",
+                env.name,
+                type(env.state).__name__,
+                error,
+            )

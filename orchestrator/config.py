@@ -1,0 +1,205 @@
+"""The environment configuration file (JSON or TOML): a pydantic model validated without network.
+
+Relative paths resolve against the file's folder. `load_config(path)` parses, validates (key files
+exist, are readable, the public key parses, the private key has no passphrase) and returns the model;
+every problem is a `ConfigError` with a one-line message and a tip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from orchestrator.domain import DomainError, EnvironmentName, LxdTarget, SshCredentials
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; `.tip` says how to fix it."""
+
+    def __init__(self, message: str, tip: str) -> None:
+        super().__init__(message)
+        self.tip = tip
+
+
+class SshSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    private_key_path: Path = Field(description="Private key (no passphrase) used to reach the instance.")
+    public_key_path: Path = Field(description="Public key installed for the user by cloud-init.")
+    username: str = Field(default="torrust", description="The user cloud-init creates.")
+    port: int = Field(default=22, ge=1, le=65535, description="The instance's SSH port.")
+
+
+class LxdSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint: str | None = Field(default=None, description="None: local unix socket; else https://host:port.")
+    client_cert_path: Path | None = None
+    client_key_path: Path | None = None
+    server_cert_path: Path | None = None
+    image_alias: str = "torrust-trixie"
+    instance_type: Literal["container", "virtual-machine"] = "container"
+    profile_name: str | None = None
+    network: str = "lxdbr0"
+    storage_pool: str = "default"
+
+
+class EnvironmentConfig(BaseModel):
+    """An environment as the user describes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Environment name: lowercase letters, digits, dashes; starts with a letter.")
+    instance_name: str | None = Field(default=None, description="LXD instance name (default torrust-NAME).")
+    ssh: SshSection
+    lxd: LxdSection = LxdSection()
+
+    def environment_name(self) -> EnvironmentName:
+        return EnvironmentName(self.name)
+
+    def ssh_credentials(self) -> SshCredentials:
+        return SshCredentials(
+            private_key_path=self.ssh.private_key_path,
+            public_key_path=self.ssh.public_key_path,
+            username=self.ssh.username,
+            port=self.ssh.port,
+        )
+
+    def lxd_target(self) -> LxdTarget:
+        return LxdTarget(**self.lxd.model_dump())
+
+
+def _resolve(base: Path, path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    expanded = path.expanduser()
+    return expanded if expanded.is_absolute() else (base / expanded).resolve()
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist",
+            "Check the path, or write one with `torrust-deploy create template > env.json`.",
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}", "Check the file's permissions.") from None
+    try:
+        document: Any = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        kind = "TOML" if path.suffix == ".toml" else "JSON"
+        raise ConfigError(
+            f"config file {path} is not valid {kind}: {error}",
+            "Fix the syntax; `torrust-deploy create template` prints a valid example.",
+        ) from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"config file {path} must hold an object", "Start from `torrust-deploy create template`.")
+    return document
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    return f"{location}: {first['msg']}"
+
+
+def parse_config(document: dict[str, Any], base_dir: Path, source: str = "config") -> EnvironmentConfig:
+    """Validate a config document; relative paths resolve against `base_dir`."""
+    try:
+        config = EnvironmentConfig.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(
+            f"{source} is invalid: {_describe(error)}",
+            "Compare it with `torrust-deploy create template`; `torrust-deploy create schema` prints the schema.",
+        ) from None
+    ssh = config.ssh.model_copy(
+        update={
+            "private_key_path": _resolve(base_dir, config.ssh.private_key_path),
+            "public_key_path": _resolve(base_dir, config.ssh.public_key_path),
+        }
+    )
+    lxd = config.lxd.model_copy(
+        update={
+            key: _resolve(base_dir, getattr(config.lxd, key))
+            for key in ("client_cert_path", "client_key_path", "server_cert_path")
+        }
+    )
+    config = config.model_copy(update={"ssh": ssh, "lxd": lxd})
+    try:
+        config.environment_name()
+        config.ssh_credentials()
+        config.lxd_target()
+    except DomainError as error:
+        raise ConfigError(f"{source}: {error}", error.tip) from None
+    check_key_files(config.ssh)
+    return config
+
+
+def load_config(path: Path) -> EnvironmentConfig:
+    """Read, parse and validate an environment config file (JSON, or TOML by its suffix)."""
+    return parse_config(_read_document(path), path.resolve().parent, source=f"config file {path}")
+
+
+def _readable(path: Path, what: str) -> bytes:
+    if not path.exists():
+        raise ConfigError(f"{what} {path} does not exist", f"Create it (`ssh-keygen -t ed25519 -N '' -f {path}`).")
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} is not a file", "Point the config at a key file.")
+    if not os.access(path, os.R_OK):
+        raise ConfigError(f"{what} {path} is not readable", f"Give this user read access (`chmod u+r {path}`).")
+    return path.read_bytes()
+
+
+def check_key_files(ssh: SshSection) -> None:
+    """The key pair is usable for automation: both files readable, public key parses, no passphrase."""
+    from cryptography.hazmat.primitives import serialization
+
+    public = _readable(ssh.public_key_path, "SSH public key")
+    private = _readable(ssh.private_key_path, "SSH private key")
+    try:
+        serialization.load_ssh_public_key(public.strip())
+    except (ValueError, TypeError, IndexError):
+        raise ConfigError(
+            f"SSH public key {ssh.public_key_path} is not an OpenSSH public key",
+            "Use the .pub file written by ssh-keygen (one line: `ssh-ed25519 AAAA… comment`).",
+        ) from None
+    try:
+        if b"OPENSSH PRIVATE KEY" in private:
+            serialization.load_ssh_private_key(private, password=None)
+        else:
+            serialization.load_pem_private_key(private, password=None)
+    except TypeError:
+        raise ConfigError(
+            f"SSH private key {ssh.private_key_path} is protected by a passphrase, which stops automation",
+            "Use a key without a passphrase for this environment (`ssh-keygen -t ed25519 -N '' -f KEY`).",
+        ) from None
+    except (ValueError, IndexError):
+        raise ConfigError(
+            f"SSH private key {ssh.private_key_path} is not a private key",
+            "Point ssh.private_key_path at the private half of the key pair.",
+        ) from None
+
+
+def config_template() -> dict[str, Any]:
+    """A ready-to-edit example config."""
+    return {
+        "name": "my-env",
+        "ssh": {
+            "private_key_path": "keys/my-env",
+            "public_key_path": "keys/my-env.pub",
+            "username": "torrust",
+            "port": 22,
+        },
+        "lxd": {"image_alias": "torrust-trixie", "instance_type": "container", "network": "lxdbr0"},
+    }
+
+
+def config_schema() -> dict[str, Any]:
+    return EnvironmentConfig.model_json_schema()

@@ -1,0 +1,31 @@
+"""Everything known about an environment that does not depend on its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from orchestrator.domain.credentials import SshCredentials
+from orchestrator.domain.names import EnvironmentName
+from orchestrator.domain.target import LxdTarget
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentContext:
+    """Name, instance, credentials, LXD target, address (once provisioned) and creation time (UTC)."""
+
+    name: EnvironmentName
+    instance_name: str
+    ssh: SshCredentials
+    lxd: LxdTarget
+    instance_ip: str | None
+    created_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError("EnvironmentContext.created_at must be timezone-aware")
+
+    @property
+    def profile_name(self) -> str:
+        """LXD profile name: the configured one, or `torrust-{name}`."""
+        return self.lxd.profile_name or f"torrust-{self.name}"

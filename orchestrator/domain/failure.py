@@ -1,0 +1,49 @@
+"""What went wrong in a failed command: step, kind, one-line summary, timing and trace file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from orchestrator.domain.errors import InvalidFailureContextError
+from orchestrator.domain.steps import ConfigureStep, DestroyStep, ProvisionStep
+
+MAX_SUMMARY_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class FailureContext:
+    """Failure of one command step. `summary` is folded to one line; timestamps must be tz-aware."""
+
+    step: ProvisionStep | ConfigureStep | DestroyStep
+    error_kind: str
+    summary: str
+    started_at: datetime
+    failed_at: datetime
+    trace_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.step, ProvisionStep | ConfigureStep | DestroyStep):
+            raise InvalidFailureContextError(
+                f"failure step {self.step!r} is not a ProvisionStep, ConfigureStep or DestroyStep",
+                "pass a member of the step enum of the failing command",
+            )
+        for field in ("started_at", "failed_at"):
+            if getattr(self, field).tzinfo is None:
+                raise InvalidFailureContextError(
+                    f"failure context {field} has no time zone", "use datetime.now(UTC)"
+                )
+        if self.failed_at < self.started_at:
+            raise InvalidFailureContextError(
+                "failure context failed_at is before started_at", "record started_at before running the step"
+            )
+        summary = " ".join(self.summary.split())
+        if len(summary) > MAX_SUMMARY_LENGTH:
+            summary = summary[: MAX_SUMMARY_LENGTH - 1] + "…"
+        object.__setattr__(self, "summary", summary)
+
+    @property
+    def duration(self) -> timedelta:
+        """Time from the start of the step to its failure."""
+        return self.failed_at - self.started_at

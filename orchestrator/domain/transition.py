@@ -1,0 +1,22 @@
+"""One recorded state change of an environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Command = Literal["create", "provision", "configure", "destroy"]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """`seq` numbers transitions of one environment from 1; `from_state` is None for creation."""
+
+    seq: int
+    from_state: str | None
+    to_state: str
+    at: datetime
+    command: Command
+    step: str | None = None
+    duration_in_previous_state_s: float | None = None

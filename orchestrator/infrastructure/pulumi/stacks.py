@@ -1,0 +1,176 @@
+"""Pulumi Automation API adapter: one stack per environment on a file backend of its own.
+
+Project `torrust-deploy`, stack = environment name, backend `file://data/{env}/pulumi`, passphrase
+secrets provider, and an explicit `PulumiCommand` (the CLI found or built by the toolchain step).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from orchestrator.commands.ports import InstanceOutputs
+from orchestrator.domain import EnvironmentContext
+from orchestrator.infrastructure.pulumi.lxd_provider import LxdConnection
+from orchestrator.infrastructure.pulumi.spec import StackSpec
+from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
+from orchestrator.layout import WorkingDirLayout
+from orchestrator.resources import shipped_dir
+
+if TYPE_CHECKING:
+    from pulumi import automation as auto
+
+PROJECT_NAME = "torrust-deploy"
+PASSPHRASE = ""  # the file backend's secrets are the stack's own; no secret is stored in it
+OutputSink = Callable[[str], None]
+T = TypeVar("T")
+
+
+class StackOperationError(Exception):
+    """A Pulumi operation failed; `tool_output` keeps the engine's output for the trace file."""
+
+    def __init__(self, operation: str, detail: str, tool_output: list[str]) -> None:
+        super().__init__(f"pulumi {operation} failed: {detail}")
+        self.operation = operation
+        self.tool_output = tool_output
+
+
+@dataclass
+class EngineLog:
+    """Engine output of one operation, forwarded to an optional sink."""
+
+    sink: OutputSink | None = None
+    lines: list[str] = field(default_factory=list)
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        if self.sink is not None:
+            self.sink(line)
+
+
+def load_environment_program() -> Callable[[StackSpec], None]:
+    """`environment_program` from the shipped `stacks/environment.py`."""
+    path = shipped_dir("stacks") / "environment.py"
+    module_spec = importlib.util.spec_from_file_location("torrust_deploy_stacks.environment", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot load the Pulumi program {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    program: Callable[[StackSpec], None] = module.environment_program
+    return program
+
+
+def _first_error_line(text: str) -> str:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("error:", "Exception:")) or "Exception:" in stripped:
+            return stripped
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def stack_spec(context: EnvironmentContext) -> StackSpec:
+    """The program's inputs for an environment (reads the public key file)."""
+    lxd = context.lxd
+    connection = LxdConnection(
+        endpoint=lxd.endpoint or "",
+        client_cert=str(lxd.client_cert_path or ""),
+        client_key=str(lxd.client_key_path or ""),
+        server_cert=str(lxd.server_cert_path or ""),
+    )
+    return StackSpec(
+        environment=str(context.name),
+        instance_name=context.instance_name,
+        profile_name=context.profile_name,
+        image_alias=lxd.image_alias,
+        instance_type=lxd.instance_type,
+        network=lxd.network,
+        storage_pool=lxd.storage_pool,
+        ssh_username=context.ssh.username,
+        ssh_public_key=context.ssh.public_key_path.read_text(encoding="utf-8").strip(),
+        connection=connection,
+    )
+
+
+class PulumiProvisioner:
+    """Runs an environment's stack: prepare, up, destroy, remove."""
+
+    def __init__(self, toolchain: PulumiToolchain, layout: WorkingDirLayout) -> None:
+        self._toolchain = toolchain
+        self._layout = layout
+
+    def _stack(self, context: EnvironmentContext) -> auto.Stack:
+        from pulumi import automation as auto
+
+        name = str(context.name)
+        backend_dir = self._layout.pulumi_backend_dir(name)
+        backend_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        work_dir = self._layout.environment_build_dir(name) / "pulumi"
+        work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        spec = stack_spec(context)
+        program = load_environment_program()
+        settings = auto.ProjectSettings(
+            name=PROJECT_NAME,
+            runtime="python",
+            backend=auto.ProjectBackend(url=backend_dir.resolve().as_uri()),
+        )
+        env_vars = {**self._toolchain.environment(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+        options = auto.LocalWorkspaceOptions(
+            work_dir=str(work_dir),
+            pulumi_command=self._toolchain.command(),
+            project_settings=settings,
+            env_vars=env_vars,
+            secrets_provider="passphrase",
+        )
+        return auto.create_or_select_stack(
+            stack_name=name,
+            project_name=PROJECT_NAME,
+            program=lambda: program(spec),
+            opts=options,
+        )
+
+    def prepare(self, context: EnvironmentContext) -> object:
+        """Create or select the environment's stack (the `prepare_stack` step)."""
+        return _run("prepare", lambda log: self._stack(context), None)
+
+    def up(self, stack: object, on_output: OutputSink | None = None) -> InstanceOutputs:
+        from pulumi import automation as auto
+
+        assert isinstance(stack, auto.Stack)
+
+        def run(log: EngineLog) -> InstanceOutputs:
+            result = stack.up(on_output=log, color="never")
+            return _outputs(result.outputs)
+
+        return _run("up", run, on_output)
+
+    def destroy(self, context: EnvironmentContext, on_output: OutputSink | None = None) -> None:
+        """Destroy the stack's resources (an instance already gone is not an error)."""
+        _run("destroy", lambda log: self._stack(context).destroy(on_output=log, color="never"), on_output)
+
+    def remove_stack(self, context: EnvironmentContext) -> None:
+        def run(log: EngineLog) -> None:
+            workspace = self._stack(context).workspace
+            workspace.remove_stack(str(context.name))
+
+        _run("stack rm", run, None)
+
+
+def _outputs(outputs: dict[str, Any]) -> InstanceOutputs:
+    try:
+        return InstanceOutputs(instance_name=str(outputs["instance_name"].value), ipv4=str(outputs["ipv4"].value))
+    except KeyError as missing:
+        raise StackOperationError("stack output", f"output {missing} is missing", []) from None
+
+
+def _run(operation: str, body: Callable[[EngineLog], T], sink: OutputSink | None) -> T:
+    from pulumi.automation.errors import CommandError
+
+    log = EngineLog(sink)
+    try:
+        return body(log)
+    except CommandError as error:
+        text = f"{getattr(error, 'stdout', '')}\n{getattr(error, 'stderr', '')}"
+        raise StackOperationError(operation, _first_error_line(text), [*log.lines, text]) from error

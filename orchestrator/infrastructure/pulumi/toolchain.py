@@ -1,0 +1,170 @@
+"""Finds or builds the Pulumi CLI the Automation API drives — never downloads it from a site.
+
+Order: a `pulumi` on PATH that is new enough (with the dynamic-provider plugin script beside it or on
+PATH), else a CLI built earlier into the cache (`~/.cache/torrust-deploy/pulumi/<version>/bin`), else an
+error whose tip lists the ways to get one. `build_pulumi_cli` builds it from Go modules with the
+machine's `go` (the Go module proxy is the only source) through the shipped `build-pulumi-cli.sh`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pulumi import automation as auto
+
+PULUMI_VERSION = "v3.274.1"
+"""The CLI version `build_pulumi_cli` builds (served by the Go module proxy)."""
+
+MINIMUM_VERSION = (3, 200, 0)
+"""A CLI on PATH older than this is not used."""
+
+PLUGIN_SCRIPT = "pulumi-resource-pulumi-python"
+BUILD_SCRIPT = Path(__file__).with_name("build-pulumi-cli.sh")
+
+
+class ToolchainError(Exception):
+    """A Pulumi CLI could not be found or built."""
+
+    tip = "Run `torrust-deploy toolchain build` to build the Pulumi CLI from Go modules."
+
+
+class PulumiCliNotFoundError(ToolchainError):
+    def __init__(self, cache_root: Path) -> None:
+        super().__init__(
+            f"no usable Pulumi CLI: none on PATH (>= {'.'.join(map(str, MINIMUM_VERSION))}) "
+            f"and none built in {cache_root}"
+        )
+        self.tip = (
+            "Run `torrust-deploy toolchain build` (needs `go`; builds from the Go module proxy, ~10 min once), "
+            f"or put a pulumi >= {'.'.join(map(str, MINIMUM_VERSION))} and {PLUGIN_SCRIPT} on PATH."
+        )
+
+
+class PulumiBuildError(ToolchainError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"building the Pulumi CLI failed: {detail}")
+        self.tip = (
+            "Check that `go version` works and the Go module proxy is reachable; "
+            "the full build output is above."
+        )
+
+
+@dataclass(frozen=True)
+class PulumiToolchain:
+    """A Pulumi CLI and the directory holding it (with the dynamic-provider plugin script)."""
+
+    cli: Path
+    version: str
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.cli.parent
+
+    @property
+    def root(self) -> Path:
+        """The `root` PulumiCommand expects: the CLI is `root/bin/pulumi`."""
+        return self.cli.parent.parent
+
+    def environment(self) -> dict[str, str]:
+        """Variables every Pulumi run gets: no update check, no plugin download, this interpreter."""
+        return {
+            "PATH": os.pathsep.join([str(self.bin_dir), os.environ.get("PATH", "")]),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_PYTHON_CMD": sys.executable,
+        }
+
+    def command(self) -> auto.PulumiCommand:
+        """The explicit PulumiCommand handed to every Automation API workspace."""
+        from pulumi import automation as auto
+
+        return auto.PulumiCommand(root=str(self.root), skip_version_check=True)
+
+
+def default_cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "torrust-deploy" / "pulumi"
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    match = re.search(r"v?(\d+)\.(\d+)\.(\d+)", text)
+    if match is None:
+        return None
+    return (int(match[1]), int(match[2]), int(match[3]))
+
+
+def cli_version(cli: Path) -> str | None:
+    """What `pulumi version` prints, or None when it does not run or prints nothing (unstamped)."""
+    try:
+        out = subprocess.run(
+            [str(cli), "version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version = out.stdout.strip()
+    return version if out.returncode == 0 and parse_version(version) else None
+
+
+def _usable(cli: Path) -> PulumiToolchain | None:
+    version = cli_version(cli)
+    if version is None or (parse_version(version) or (0, 0, 0)) < MINIMUM_VERSION:
+        return None
+    plugin_beside = cli.with_name(PLUGIN_SCRIPT)
+    if not (plugin_beside.exists() or shutil.which(PLUGIN_SCRIPT)):
+        return None
+    return PulumiToolchain(cli=cli, version=version)
+
+
+def cached_cli(cache_root: Path, version: str = PULUMI_VERSION) -> Path:
+    return cache_root / version / "bin" / "pulumi"
+
+
+def find_pulumi(cache_root: Path | None = None) -> PulumiToolchain:
+    """The Pulumi CLI to use, or PulumiCliNotFoundError with a tip."""
+    root = cache_root or default_cache_root()
+    on_path = shutil.which("pulumi")
+    if on_path:
+        found = _usable(Path(on_path).resolve())
+        if found:
+            return found
+    cached = cached_cli(root)
+    if (cached.parent.parent / ".complete").exists():
+        found = _usable(cached)
+        if found:
+            return found
+    raise PulumiCliNotFoundError(root)
+
+
+def build_pulumi_cli(cache_root: Path | None = None, version: str = PULUMI_VERSION) -> PulumiToolchain:
+    """Build the CLI from Go modules into the cache (a no-op when that version is already built)."""
+    root = cache_root or default_cache_root()
+    if shutil.which("go") is None:
+        raise PulumiBuildError("`go` is not on PATH")
+    result = subprocess.run(["bash", str(BUILD_SCRIPT), version, str(root)], check=False)
+    if result.returncode != 0:
+        raise PulumiBuildError(f"{BUILD_SCRIPT.name} exited with {result.returncode}")
+    found = _usable(cached_cli(root, version))
+    if found is None:
+        raise PulumiBuildError(f"the built CLI in {cached_cli(root, version)} does not report a version")
+    return found
+
+
+def ensure_pulumi(cache_root: Path | None = None) -> PulumiToolchain:
+    """Find a usable CLI, building it when there is none."""
+    try:
+        return find_pulumi(cache_root)
+    except PulumiCliNotFoundError:
+        return build_pulumi_cli(cache_root)

@@ -1,0 +1,78 @@
+"""Waits until a host accepts SSH with the environment's key (real key authentication, bounded)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from orchestrator.domain import EnvironmentContext
+
+POLL_INTERVAL_S = 0.5
+
+
+class SshNotReadyError(Exception):
+    """The host did not accept SSH with the key in time; `last_error` is ssh's last complaint."""
+
+    def __init__(self, target: str, timeout_s: float, last_error: str) -> None:
+        super().__init__(f"{target} did not accept SSH with the key within {timeout_s:.0f} s: {last_error}")
+        self.last_error = last_error
+
+
+def ssh_command(host: str, port: int, username: str, private_key_path: Path, *remote: str) -> list[str]:
+    """An `ssh` invocation that never prompts and trusts the freshly created host key."""
+    return [
+        "ssh",
+        "-i",
+        str(private_key_path),
+        "-p",
+        str(port),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        "ConnectTimeout=5",
+        f"{username}@{host}",
+        *remote,
+    ]
+
+
+def wait_for_ssh(
+    host: str, port: int, username: str, private_key_path: Path, timeout_s: float = 120.0
+) -> float:
+    """Return the seconds it took until `ssh … true` succeeded; raise SshNotReadyError at the deadline."""
+    started = time.monotonic()
+    deadline = started + timeout_s
+    last_error = "no attempt made"
+    while True:
+        try:
+            result = subprocess.run(
+                ssh_command(host, port, username, private_key_path, "true"),
+                capture_output=True,
+                text=True,
+                timeout=15,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+            if result.returncode == 0:
+                return time.monotonic() - started
+            last_error = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
+        except subprocess.TimeoutExpired:
+            last_error = "ssh timed out"
+        if time.monotonic() >= deadline:
+            raise SshNotReadyError(f"{username}@{host}:{port}", timeout_s, last_error)
+        time.sleep(POLL_INTERVAL_S)
+
+
+class SshWaiter:
+    """The SshProbe adapter: waits for key authentication as the environment's user."""
+
+    def wait(self, context: EnvironmentContext, host: str, timeout_s: float) -> float:
+        return wait_for_ssh(host, context.ssh.port, context.ssh.username, context.ssh.private_key_path, timeout_s)

@@ -1,0 +1,1 @@
+"""Pulumi programs: what an environment's infrastructure is."""

@@ -1,0 +1,78 @@
+"""The Pulumi CLI the project builds, driven by the Automation API with no network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from orchestrator.infrastructure.pulumi.toolchain import (
+    PULUMI_VERSION,
+    PulumiToolchain,
+    cli_version,
+    find_pulumi,
+)
+
+pytestmark = pytest.mark.integration
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+@pytest.fixture(scope="module")
+def toolchain() -> PulumiToolchain:
+    return find_pulumi()
+
+
+def test_built_cli_reports_its_stamped_version(toolchain: PulumiToolchain) -> None:
+    version = cli_version(toolchain.cli)
+    assert version is not None
+    if toolchain.cli.parent.parent.name == PULUMI_VERSION:
+        assert version == PULUMI_VERSION
+
+
+def test_automation_api_runs_up_and_destroy_of_a_dynamic_resource(
+    toolchain: PulumiToolchain, tmp_path: Path
+) -> None:
+    from pulumi import automation as auto
+
+    from tests.integration.infrastructure.pulumi.file_provider import LocalFile
+
+    target = tmp_path / "hello.txt"
+    backend = tmp_path / "backend"
+    backend.mkdir()
+
+    def program() -> None:
+        import pulumi
+
+        created = LocalFile("hello", str(target), "hello from pulumi")
+        pulumi.export("size", created.size)
+
+    env = {
+        **toolchain.environment(),
+        "PULUMI_CONFIG_PASSPHRASE": "",
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    stack = auto.create_or_select_stack(
+        stack_name="toolchain-test",
+        project_name="torrust-deploy-toolchain-test",
+        program=program,
+        opts=auto.LocalWorkspaceOptions(
+            work_dir=str(tmp_path),
+            pulumi_command=toolchain.command(),
+            project_settings=auto.ProjectSettings(
+                name="torrust-deploy-toolchain-test",
+                runtime="python",
+                backend=auto.ProjectBackend(url=backend.as_uri()),
+            ),
+            env_vars=env,
+            secrets_provider="passphrase",
+        ),
+    )
+    result = stack.up(color="never")
+    assert result.outputs["size"].value == len("hello from pulumi")
+    assert target.read_text(encoding="utf-8") == "hello from pulumi"
+
+    stack.destroy(color="never")
+    assert not target.exists()
+    stack.workspace.remove_stack("toolchain-test")
+    assert "toolchain-test" not in [s.name for s in stack.workspace.list_stacks()]

@@ -42,7 +42,7 @@ def profile_devices(spec: StackSpec) -> dict[str, dict[str, str]]:
     }
 
 
-def environment_program(spec: StackSpec) -> None:
+def environment_program(spec: StackSpec) -> tuple[LxdProfile, LxdInstance]:
     profile = LxdProfile(
         "profile",
         name=spec.profile_name,
@@ -63,3 +63,4 @@ def environment_program(spec: StackSpec) -> None:
     )
     pulumi.export("instance_name", instance.name)
     pulumi.export("ipv4", instance.ipv4)
+    return profile, instance

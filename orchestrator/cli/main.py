@@ -41,7 +41,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 create_app = typer.Typer(help="Create an environment, or print a config template or its JSON Schema.")
-toolchain_app = typer.Typer(help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules).")
+toolchain_app = typer.Typer(
+    help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules)."
+)
 app.add_typer(create_app, name="create")
 app.add_typer(toolchain_app, name="toolchain")
 app.add_typer(lab_app, name="lab")
@@ -68,7 +70,9 @@ def main_options(
         Path, typer.Option("--working-dir", "-C", help="Folder holding data/ and build/.", show_default=False)
     ] = Path("."),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v tool output, -vv debug logs.")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v tool output, -vv debug logs.")
+    ] = 0,
     log_file: Annotated[Path | None, typer.Option("--log-file", help="Also write logs to this file.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False,
 ) -> None:
@@ -77,7 +81,9 @@ def main_options(
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    logging.basicConfig(level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 class ConfirmationRequiredError(Exception):
@@ -96,7 +102,9 @@ def _exit_code(error: BaseException) -> int:
         return EXIT_LOCKED
     if isinstance(error, EnvironmentNotFoundError):
         return EXIT_NOT_FOUND
-    if isinstance(error, WrongStateError | InvalidTransitionError | PurgeRefusedError | ConfirmationRequiredError):
+    if isinstance(
+        error, WrongStateError | InvalidTransitionError | PurgeRefusedError | ConfirmationRequiredError
+    ):
         return EXIT_USAGE
     if isinstance(error, ConfigError | DomainError):
         return EXIT_USAGE
@@ -255,7 +263,9 @@ def destroy(ctx: typer.Context, name: EnvArg) -> None:
 def purge(
     ctx: typer.Context,
     name: EnvArg,
-    force: Annotated[bool, typer.Option("--force", help="Do not ask; also drop a record whose instance exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Do not ask; also drop a record whose instance exists.")
+    ] = False,
 ) -> None:
     """Delete the environment's record and files (after destroy)."""
 

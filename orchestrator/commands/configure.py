@@ -5,6 +5,8 @@ Steps: install Docker Engine, install Docker Compose — one ansible-runner play
 
 from __future__ import annotations
 
+from functools import partial
+
 from orchestrator.commands.errors import ConfigureFailedError
 from orchestrator.commands.ports import PlaybookRunner
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
@@ -47,7 +49,7 @@ class ConfigureCommand:
             try:
                 for step, playbook in PLAYBOOKS.items():
                     self.changed_tasks += runner.run(
-                        step, lambda playbook=playbook: self._playbooks.run(context, playbook, runner.sink)
+                        step, partial(self._playbooks.run, context, playbook, runner.sink)
                     )
             except StepFailedError as failed:
                 failure = runner.failure(failed, self._traces, str(env.name))

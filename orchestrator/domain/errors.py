@@ -77,8 +77,8 @@ class InvalidTransitionError(DomainError):
 
     def __init__(self, env_name: str, actual: str, transition: str, required: str) -> None:
         super().__init__(
-            f"cannot {transition} environment '{env_name}': it is {actual.replace('_', ' ')}, "
-            f"and {transition} needs it to be {required.replace('_', ' ')}",
+            f"cannot {transition} environment '{env_name}': it is in state {actual}, "
+            f"and {transition} needs state {required}",
             state_tip(env_name, actual, required),
         )
         self.env_name = env_name
@@ -92,8 +92,7 @@ class WrongStateError(DomainError):
 
     def __init__(self, env_name: str, actual: str, required: type[_S]) -> None:
         super().__init__(
-            f"environment '{env_name}' is {actual.replace('_', ' ')}, "
-            f"but this needs it to be {required.tag.replace('_', ' ')}",
+            f"environment '{env_name}' is in state {actual}, but this needs state {required.tag}",
             state_tip(env_name, actual, required.tag),
         )
         self.env_name = env_name

@@ -42,9 +42,10 @@ class PlaybookResult:
     events: list[str] = field(default_factory=list)
 
 
-def _ansible_binary() -> str:
-    beside_python = Path(sys.executable).parent / "ansible-playbook"
-    return str(beside_python) if beside_python.exists() else "ansible-playbook"
+def _path_with_this_python() -> str:
+    """PATH with this interpreter's bin dir first, so ansible-runner finds the ansible-playbook installed
+    beside it (an unactivated venv) before any other."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 
 def _event_line(event: dict[str, Any]) -> str | None:
@@ -59,6 +60,13 @@ def _event_line(event: dict[str, Any]) -> str | None:
         changed = " changed" if result.get("changed") else ""
         return f"  {status}{changed}: {data.get('task', '')} {message}".rstrip()
     return None
+
+
+def _runner_stdout(runner: Any) -> list[str]:
+    try:
+        return [line.rstrip() for line in runner.stdout.read().splitlines()]
+    except (OSError, AttributeError):
+        return []
 
 
 class AnsiblePlaybooks:
@@ -119,8 +127,8 @@ class AnsiblePlaybooks:
             project_dir=str(self._playbooks_dir),
             playbook=playbook,
             inventory=str(private_dir / "inventory" / "hosts.yml"),
-            binary=_ansible_binary(),
             envvars={
+                "PATH": _path_with_this_python(),
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
                 "ANSIBLE_PIPELINING": "True",
                 "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null",
@@ -134,7 +142,11 @@ class AnsiblePlaybooks:
         changed = sum((stats.get("changed") or {}).values())
         ok = sum((stats.get("ok") or {}).values())
         if runner.status != "successful" or runner.rc != 0:
+            output = _runner_stdout(runner)
             failures = [line for line in events if line.lstrip().startswith(("failed", "unreachable"))]
-            detail = failures[-1].strip() if failures else f"exit code {runner.rc}"
-            raise PlaybookFailedError(playbook, str(runner.status), detail, events)
-        return PlaybookResult(playbook=playbook, status=str(runner.status), changed=changed, ok=ok, events=events)
+            errors = [line for line in output if "ERROR" in line]
+            detail = (failures or errors or [f"exit code {runner.rc}"])[-1].strip()
+            raise PlaybookFailedError(playbook, str(runner.status), detail, [*events, "== ansible output ==", *output])
+        return PlaybookResult(
+            playbook=playbook, status=str(runner.status), changed=changed, ok=ok, events=events
+        )

@@ -361,16 +361,10 @@ class Lab:
         )
 
     def _daemon_status(self, program: str, *, running: bool) -> DaemonStatus:
-        record = self.pids.load(program)
         owned = self.pids.owned(program)
         if owned is not None:
-            return DaemonStatus(
-                program,
-                running=running,
-                pid=owned.pid,
-                started_by_lab=True,
-                log=record.log if record else None,
-            )
+            log = self.settings.state_dir / ("lxd.log" if program == "lxd" else f"{program}.log")
+            return DaemonStatus(program, running=running, pid=owned.pid, started_by_lab=True, log=str(log))
         if not running:
             return DaemonStatus(program, running=False)
         others = find_daemons(program)

@@ -119,7 +119,9 @@ class LxdProfileProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [key for key in ("name", "config", "devices", *CONNECTION_KEYS) if olds.get(key) != news[key]]
+        changed = [
+            key for key in ("name", "config", "devices", *CONNECTION_KEYS) if olds.get(key) != news[key]
+        ]
         replaces = [key for key in changed if key in ("name", "endpoint")]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 

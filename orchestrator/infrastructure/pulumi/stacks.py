@@ -7,7 +7,7 @@ secrets provider, and an explicit `PulumiCommand` (the CLI found or built by the
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,7 +50,7 @@ class EngineLog:
             self.sink(line)
 
 
-def load_environment_program() -> Callable[[StackSpec], None]:
+def load_environment_program() -> Callable[[StackSpec], object]:
     """`environment_program` from the shipped `stacks/environment.py`."""
     path = shipped_dir("stacks") / "environment.py"
     module_spec = importlib.util.spec_from_file_location("torrust_deploy_stacks.environment", path)
@@ -58,7 +58,7 @@ def load_environment_program() -> Callable[[StackSpec], None]:
         raise ImportError(f"cannot load the Pulumi program {path}")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    program: Callable[[StackSpec], None] = module.environment_program
+    program: Callable[[StackSpec], object] = module.environment_program
     return program
 
 
@@ -127,7 +127,7 @@ class PulumiProvisioner:
         return auto.create_or_select_stack(
             stack_name=name,
             project_name=PROJECT_NAME,
-            program=lambda: program(spec),
+            program=lambda: _discard(program(spec)),
             opts=options,
         )
 
@@ -158,9 +158,15 @@ class PulumiProvisioner:
         _run("stack rm", run, None)
 
 
-def _outputs(outputs: dict[str, Any]) -> InstanceOutputs:
+def _discard(_: object) -> None:
+    """Inline programs must return None; the program returns its resources for tests."""
+
+
+def _outputs(outputs: Mapping[str, Any]) -> InstanceOutputs:
     try:
-        return InstanceOutputs(instance_name=str(outputs["instance_name"].value), ipv4=str(outputs["ipv4"].value))
+        return InstanceOutputs(
+            instance_name=str(outputs["instance_name"].value), ipv4=str(outputs["ipv4"].value)
+        )
     except KeyError as missing:
         raise StackOperationError("stack output", f"output {missing} is missing", []) from None
 

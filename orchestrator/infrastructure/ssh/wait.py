@@ -63,7 +63,11 @@ def wait_for_ssh(
             )
             if result.returncode == 0:
                 return time.monotonic() - started
-            last_error = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
+            last_error = (
+                result.stderr.strip().splitlines()[-1]
+                if result.stderr.strip()
+                else f"exit {result.returncode}"
+            )
         except subprocess.TimeoutExpired:
             last_error = "ssh timed out"
         if time.monotonic() >= deadline:
@@ -75,4 +79,6 @@ class SshWaiter:
     """The SshProbe adapter: waits for key authentication as the environment's user."""
 
     def wait(self, context: EnvironmentContext, host: str, timeout_s: float) -> float:
-        return wait_for_ssh(host, context.ssh.port, context.ssh.username, context.ssh.private_key_path, timeout_s)
+        return wait_for_ssh(
+            host, context.ssh.port, context.ssh.username, context.ssh.private_key_path, timeout_s
+        )

@@ -9,8 +9,10 @@ if ! apt-get install -y --no-install-recommends "$@"; then
     apt-get install -y --no-install-recommends "$@"
 fi
 
-# systemd-binfmt fails inside containers: mask it.
+# Units that fail inside containers (no binfmt_misc, no kernel modules to load): mask them, so the
+# instance boots to `systemctl is-system-running` = running instead of degraded.
 ln -sf /dev/null /etc/systemd/system/systemd-binfmt.service
+ln -sf /dev/null /etc/systemd/system/systemd-modules-load.service
 
 # Per-instance identity is created on first boot: cloud-init generates SSH host keys, systemd a machine-id.
 rm -f /etc/ssh/ssh_host_*

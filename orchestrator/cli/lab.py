@@ -1,0 +1,199 @@
+"""`torrust-deploy lab …`: the local LXD lab (daemon, bridge, storage pool, base image).
+
+Progress goes to stderr, results to stdout (``--json``: one JSON document). A lab error prints
+``Error: …`` and ``Tip: …`` on stderr and exits 1. The lab's code (subprocess, pylxd) is imported
+inside the commands so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from orchestrator.infrastructure.lxd.settings import DEFAULT_BRIDGE, DEFAULT_IPV4_ADDRESS
+
+if TYPE_CHECKING:
+    from orchestrator.infrastructure.lxd.lab import ImageResult, Lab, LabDown, LabStatus
+
+T = TypeVar("T")
+
+EXIT_FAILED = 1
+
+lab_app = typer.Typer(
+    help=(
+        "The local LXD lab: installs LXD from Debian, starts its daemons (no systemd needed), "
+        "sets up a bridge and a storage pool, and builds the Debian trixie base image."
+    ),
+    no_args_is_help=True,
+)
+image_app = typer.Typer(
+    help="The lab's base image (Debian trixie + cloud-init + sshd, built with debootstrap)."
+)
+lab_app.add_typer(image_app, name="image")
+
+BridgeOpt = Annotated[str, typer.Option("--bridge", help="Name of the LXD bridge the lab manages.")]
+Ipv4Opt = Annotated[
+    str,
+    typer.Option("--ipv4-address", help="The bridge's IPv4 address with prefix; instances get leases in it."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _root_flag(ctx: typer.Context, name: str) -> bool:
+    """A flag of the root app (``torrust-deploy --json lab status``), when the root app has one."""
+    return bool(getattr(ctx.find_root().obj, name, False))
+
+
+def _lab(bridge: str = DEFAULT_BRIDGE, ipv4_address: str = DEFAULT_IPV4_ADDRESS) -> Lab:
+    from orchestrator.infrastructure.lxd.lab import Lab, LabSettings
+
+    return Lab(LabSettings(bridge=bridge, ipv4_address=ipv4_address))
+
+
+def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
+    """Run a command body; a lab error becomes ``Error:``/``Tip:`` lines on stderr and exit code 1."""
+    from orchestrator.infrastructure.lxd.errors import LabError
+
+    try:
+        return body()
+    except LabError as error:
+        if _root_flag(ctx, "debug"):
+            traceback.print_exc()
+        if as_json:
+            _print_json(
+                {"ok": False, "error": {"message": error.message, "tip": error.tip, "detail": error.detail}}
+            )
+        print(f"Error: {error.message}", file=sys.stderr)
+        if error.detail:
+            for line in error.detail.splitlines():
+                print(f"  | {line}", file=sys.stderr)
+        print(f"Tip: {error.tip}", file=sys.stderr)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    print(json.dumps(document, indent=2, sort_keys=False))
+
+
+def status_text(status: LabStatus) -> str:
+    """The human rendering of a lab status (stdout of ``lab status`` / ``lab up``)."""
+
+    def daemon(d: Any) -> str:
+        if not d.running:
+            return "not running"
+        pid = f"pid {d.pid}" if d.pid else "pid unknown"
+        return f"running, {pid} ({d.who})" + (f", log {d.log}" if d.log else "")
+
+    image = "missing"
+    if status.image_fingerprint:
+        current = status.image_fingerprint == status.cached_fingerprint
+        image = f"{status.image_fingerprint[:12]}" + ("" if current else " (not from the current recipe)")
+    packages = "missing: " + " ".join(status.missing_packages) if status.missing_packages else "all present"
+    lines = [
+        f"Lab: {'ready' if status.ready else 'NOT READY'}",
+        f"  packages      {packages}",
+        f"  lxcfs         {daemon(status.lxcfs)}",
+        f"  lxd           {daemon(status.lxd)}",
+        f"  bridge        {status.bridge} "
+        + (status.bridge_ipv4_address or "-" if status.bridge_exists else "(missing)"),
+        f"  storage pool  {status.storage_pool} "
+        + (f"({status.storage_pool_driver})" if status.storage_pool_driver else "(missing)"),
+        f"  image         {status.image_alias} -> {image}",
+        f"  cached image  {status.cached_image or '(not built for the current recipe)'}",
+    ]
+    if status.problems:
+        lines.append("Problems:")
+        lines.extend(f"  - {p}" for p in status.problems)
+    return "\n".join(lines)
+
+
+def _print_status(status: LabStatus, as_json: bool) -> None:
+    if as_json:
+        _print_json({"ok": True, "lab": status.to_dict()})
+    else:
+        print(status_text(status))
+
+
+@lab_app.command("up")
+def up_command(
+    ctx: typer.Context,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    ipv4_address: Ipv4Opt = DEFAULT_IPV4_ADDRESS,
+    json_output: JsonOpt = False,
+) -> None:
+    """Bring the lab up: packages, lxcfs + lxd daemons, bridge/pool/profile, base image (idempotent)."""
+    as_json = json_output or _root_flag(ctx, "json")
+    status = _run(ctx, lambda: _lab(bridge, ipv4_address).up(progress=_progress), as_json)
+    _print_status(status, as_json)
+
+
+@lab_app.command("status")
+def status_command(
+    ctx: typer.Context,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    ipv4_address: Ipv4Opt = DEFAULT_IPV4_ADDRESS,
+    json_output: JsonOpt = False,
+) -> None:
+    """Show what is in place (changes nothing). Exit code 0 whether or not the lab is ready."""
+    as_json = json_output or _root_flag(ctx, "json")
+    status = _run(ctx, lambda: _lab(bridge, ipv4_address).status(), as_json)
+    _print_status(status, as_json)
+
+
+@lab_app.command("down")
+def down_command(ctx: typer.Context, json_output: JsonOpt = False) -> None:
+    """Stop the daemons that `lab up` started (a daemon started otherwise is left running)."""
+    as_json = json_output or _root_flag(ctx, "json")
+    result: LabDown = _run(ctx, lambda: _lab().down(progress=_progress), as_json)
+    if as_json:
+        _print_json({"ok": True, "stopped": list(result.stopped), "left_running": list(result.left_running)})
+        return
+    print(
+        "Stopped: " + (", ".join(result.stopped) if result.stopped else "nothing (the lab started no daemon)")
+    )
+    for item in result.left_running:
+        print(f"Left running: {item}")
+
+
+@image_app.command("build")
+def image_build_command(
+    ctx: typer.Context,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even when the cache has this recipe.")
+    ] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Build the base image if the cache lacks it (or always, with --force) and import it when LXD runs."""
+    as_json = json_output or _root_flag(ctx, "json")
+    result: ImageResult = _run(ctx, lambda: _lab().build_image(force=force, progress=_progress), as_json)
+    if as_json:
+        _print_json(
+            {
+                "ok": True,
+                "image": {
+                    "alias": result.alias,
+                    "tarball": str(result.tarball),
+                    "fingerprint": result.fingerprint,
+                    "size": result.size,
+                    "built": result.built,
+                    "build_seconds": round(result.build_seconds, 1),
+                    "imported": result.imported,
+                    "note": result.note,
+                    "changes": list(result.changes),
+                },
+            }
+        )
+        return
+    how = f"built in {result.build_seconds:.1f} s" if result.built else "from the cache"
+    print(f"Image {result.alias}: {result.tarball} ({result.size / 1e6:.0f} MB, {how})")
+    print(f"Fingerprint: {result.fingerprint}")
+    print("Imported: " + ("; ".join(result.changes) if result.imported else result.note or "no"))

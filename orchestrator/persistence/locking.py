@@ -1,0 +1,116 @@
+"""Per-environment process lock: a kernel flock (released when the holder dies) plus a PID note."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import BaseFileLock, FileLock, Timeout
+
+from orchestrator.persistence.errors import LockTimeoutError
+from orchestrator.persistence.files import FILE_MODE, atomic_write, ensure_private_dir
+
+_POLL_INTERVAL_S = 0.02
+# One FileLock per lock file in this process: two flock descriptors on one file would block each other.
+_REGISTRY: dict[str, BaseFileLock] = {}
+_REGISTRY_GUARD = threading.Lock()
+
+
+def pid_path(lock_path: Path) -> Path:
+    """Where the holder of `lock_path` records its PID."""
+    return lock_path.with_name(lock_path.name + ".pid")
+
+
+def read_holder_pid(lock_path: Path) -> int | None:
+    """The PID the current (or last) holder recorded, if any."""
+    try:
+        text = pid_path(lock_path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # Linux: a killed but unreaped process is a zombie and holds no lock
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
+
+
+class EnvironmentLocks:
+    """One re-entrant lock per lock file path, shared by every repository in this process."""
+
+    @staticmethod
+    def _file_lock(lock_path: Path) -> BaseFileLock:
+        key = os.path.realpath(lock_path)
+        with _REGISTRY_GUARD:
+            lock = _REGISTRY.get(key)
+            if lock is None:
+                # thread_local: a hold belongs to the thread that took it, like a command run.
+                lock = FileLock(
+                    key,
+                    mode=FILE_MODE,
+                    thread_local=True,
+                    preserve_lock_file=True,
+                    fallback_to_soft=False,
+                )
+                _REGISTRY[key] = lock
+            return lock
+
+    @classmethod
+    @contextlib.contextmanager
+    def hold(cls, name: str, lock_path: Path, timeout: float) -> Iterator[None]:
+        """Hold the lock on `lock_path` (re-entrant in one thread); LockTimeoutError after `timeout` s."""
+        lock = cls._file_lock(lock_path)
+        outermost = not lock.is_locked
+        if outermost:
+            cls._acquire(name, lock, lock_path, timeout)
+        else:
+            lock.acquire(timeout=0)  # count the nested hold; never blocks
+        try:
+            if outermost:
+                with contextlib.suppress(OSError):  # the PID note is advisory
+                    atomic_write(pid_path(lock_path), f"{os.getpid()}\n".encode(), durable=False)
+            yield
+        finally:
+            if outermost:
+                with contextlib.suppress(OSError):
+                    pid_path(lock_path).unlink(missing_ok=True)
+            lock.release()
+
+    @staticmethod
+    def _acquire(name: str, lock: BaseFileLock, lock_path: Path, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            ensure_private_dir(lock_path.parent)
+            try:
+                lock.acquire(timeout=max(0.0, deadline - time.monotonic()), poll_interval=_POLL_INTERVAL_S)
+                return
+            except Timeout:
+                pass
+            except FileNotFoundError:
+                # The previous holder purged the environment directory; recreate it and try again.
+                if time.monotonic() < deadline:
+                    continue
+            pid = read_holder_pid(lock_path)
+            raise LockTimeoutError(
+                name,
+                pid,
+                pid is not None and process_alive(pid),
+                timeout_s=timeout,
+                lock_path=lock_path,
+            ) from None

@@ -1,0 +1,13 @@
+"""Completing a configuration that never started is rejected."""
+
+from pathlib import Path
+
+from orchestrator.domain import Environment, EnvironmentName, SshCredentials
+
+provisioned = (
+    Environment.new(EnvironmentName("e2e"), SshCredentials(Path("id"), Path("id.pub")))
+    .start_provisioning()
+    .complete_provisioning("10.0.0.2")
+)
+provisioned.complete_configuring()  # E: Invalid self argument "Environment[Provisioned]" to attribute function "complete_configuring"
+provisioned.start_configuring().complete_destroying()  # E: Invalid self argument "Environment[Configuring]" to attribute function "complete_destroying"

@@ -1,0 +1,104 @@
+"""Fakes for the command ports: record calls, fail on request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.commands.ports import InstanceOutputs, LineSink
+from orchestrator.domain import Environment, EnvironmentContext, EnvironmentName, SshCredentials, State
+from orchestrator.persistence import JsonFileRepository
+
+
+@dataclass
+class FakeProvisioner:
+    ipv4: str = "10.200.77.10"
+    fail_up: Exception | None = None
+    fail_destroy: Exception | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def prepare(self, context: EnvironmentContext) -> object:
+        self.calls.append("prepare")
+        return "stack"
+
+    def up(self, stack: object, on_output: LineSink | None = None) -> InstanceOutputs:
+        self.calls.append("up")
+        if on_output:
+            on_output("engine: creating instance")
+        if self.fail_up:
+            raise self.fail_up
+        return InstanceOutputs(instance_name="torrust-demo", ipv4=self.ipv4)
+
+    def destroy(self, context: EnvironmentContext, on_output: LineSink | None = None) -> None:
+        self.calls.append("destroy")
+        if self.fail_destroy:
+            raise self.fail_destroy
+
+    def remove_stack(self, context: EnvironmentContext) -> None:
+        self.calls.append("remove_stack")
+
+
+class ToolError(Exception):
+    def __init__(self, message: str, tool_output: Sequence[str]) -> None:
+        super().__init__(message)
+        self.tool_output = list(tool_output)
+
+
+@dataclass
+class FakePlaybooks:
+    failing: dict[str, Exception] = field(default_factory=dict)
+    changed: int = 2
+    calls: list[str] = field(default_factory=list)
+
+    def render_inventory(self, context: EnvironmentContext, host: str) -> Path:
+        self.calls.append(f"inventory {host}")
+        return Path("/nonexistent/hosts.yml")
+
+    def run(self, context: EnvironmentContext, playbook: str, on_event: LineSink | None = None) -> int:
+        self.calls.append(playbook)
+        if playbook in self.failing:
+            raise self.failing[playbook]
+        return self.changed
+
+    def clean(self, context: EnvironmentContext) -> None:
+        self.calls.append("clean")
+
+
+@dataclass
+class FakeSsh:
+    fail: Exception | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def wait(self, context: EnvironmentContext, host: str, timeout_s: float) -> float:
+        self.calls.append(host)
+        if self.fail:
+            raise self.fail
+        return 0.1
+
+
+class BrokenSaveRepository(JsonFileRepository):
+    """A real repository whose saves fail after the first `allowed` ones."""
+
+    def __init__(self, data_dir: Path, allowed: int) -> None:
+        super().__init__(data_dir, lock_timeout=5.0)
+        self.allowed = allowed
+
+    def save(self, env: Environment[State]) -> None:
+        if self.allowed <= 0:
+            raise OSError("disk full")
+        self.allowed -= 1
+        super().save(env)
+
+
+@contextmanager
+def no_lock(name: EnvironmentName) -> Iterator[None]:
+    yield
+
+
+def credentials(tmp_path: Path) -> SshCredentials:
+    private, public = tmp_path / "id", tmp_path / "id.pub"
+    private.write_text("not a real key", encoding="utf-8")
+    public.write_text("ssh-ed25519 AAAA test", encoding="utf-8")
+    return SshCredentials(private_key_path=private, public_key_path=public)

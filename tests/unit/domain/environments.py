@@ -1,0 +1,67 @@
+"""Builders of environments in every state, shared by domain and persistence tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from orchestrator.domain import (
+    AnyEnvironment,
+    ConfigureStep,
+    Created,
+    DestroyStep,
+    Environment,
+    EnvironmentName,
+    FailureContext,
+    LxdTarget,
+    ProvisionStep,
+    SshCredentials,
+    Step,
+)
+
+SSH = SshCredentials(Path("/keys/id_ed25519"), Path("/keys/id_ed25519.pub"))
+IP = "10.140.190.7"
+
+
+def failure(step: Step, *, trace: bool = True) -> FailureContext:
+    """A failure at `step` that lasted 2.5 s."""
+    started = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+    return FailureContext(
+        step=step,
+        error_kind="CommandTimedOut",
+        summary=f"{step.value} timed out",
+        started_at=started,
+        failed_at=started + timedelta(seconds=2.5),
+        trace_path=Path(f"data/e2e/traces/20250301-120002-{step.value}.log") if trace else None,
+    )
+
+
+def created(name: str = "e2e", lxd: LxdTarget | None = None) -> Environment[Created]:
+    """A new environment."""
+    return Environment.new(EnvironmentName(name), SSH, lxd)
+
+
+# tag -> builder of an environment in that state, reached through real transitions
+BUILDERS: dict[str, Callable[[], AnyEnvironment]] = {
+    "created": created,
+    "provisioning": lambda: created().start_provisioning(),
+    "provisioned": lambda: created().start_provisioning().complete_provisioning(IP),
+    "provision_failed": lambda: (
+        created().start_provisioning().fail_provisioning(failure(ProvisionStep.WAIT_CLOUD_INIT))
+    ),
+    "configuring": lambda: created().start_provisioning().complete_provisioning(IP).start_configuring(),
+    "configured": lambda: (
+        created().start_provisioning().complete_provisioning(IP).start_configuring().complete_configuring()
+    ),
+    "configure_failed": lambda: (
+        created()
+        .start_provisioning()
+        .complete_provisioning(IP)
+        .start_configuring()
+        .fail_configuring(failure(ConfigureStep.INSTALL_DOCKER_COMPOSE, trace=False))
+    ),
+    "destroying": lambda: created().start_destroying(),
+    "destroyed": lambda: created().start_provisioning().start_destroying().complete_destroying(),
+    "destroy_failed": lambda: created().start_destroying().fail_destroying(failure(DestroyStep.PULUMI_DESTROY)),
+}

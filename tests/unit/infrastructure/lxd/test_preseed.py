@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from orchestrator.infrastructure.lxd.errors import InvalidSettingsError
+from orchestrator.infrastructure.lxd.preseed import (
+    LxdSnapshot,
+    dhcp_range,
+    needed_changes,
+    network_problem,
+    parse_ipv4_address,
+    preseed_document,
+    render_preseed,
+)
+from orchestrator.infrastructure.lxd.settings import LabSettings
+
+
+def _ready_snapshot(settings: LabSettings) -> LxdSnapshot:
+    doc = preseed_document(settings)
+    return LxdSnapshot(
+        server_config=dict(doc["config"]),
+        network={"type": "bridge", "managed": True, "config": dict(doc["networks"][0]["config"])},
+        storage_pool_driver="dir",
+        default_profile_devices=dict(doc["profiles"][0]["devices"]),
+    )
+
+
+def test_preseed_declares_bridge_with_configured_address_nat_and_no_ipv6() -> None:
+    doc = yaml.safe_load(render_preseed(LabSettings(bridge="labbr", ipv4_address="10.9.8.1/24")))
+
+    (network,) = doc["networks"]
+    assert network["name"] == "labbr"
+    assert network["type"] == "bridge"
+    assert network["config"] == {
+        "ipv4.address": "10.9.8.1/24",
+        "ipv4.nat": "true",
+        "ipv4.dhcp.ranges": "10.9.8.2-10.9.8.254",
+        "ipv6.address": "none",
+    }
+
+
+def test_preseed_declares_dir_pool_default_profile_and_no_image_auto_update() -> None:
+    doc = yaml.safe_load(render_preseed(LabSettings(storage_pool="labpool", bridge="labbr")))
+
+    assert doc["config"] == {"images.auto_update_interval": "0"}
+    assert doc["storage_pools"] == [{"name": "labpool", "driver": "dir", "config": {}}]
+    (profile,) = doc["profiles"]
+    assert profile["name"] == "default"
+    assert profile["devices"]["root"] == {"type": "disk", "path": "/", "pool": "labpool"}
+    assert profile["devices"]["eth0"] == {"type": "nic", "name": "eth0", "network": "labbr"}
+
+
+def test_preseed_leaves_out_an_existing_storage_pool() -> None:
+    doc = yaml.safe_load(render_preseed(LabSettings(), include_storage_pool=False))
+
+    assert "storage_pools" not in doc
+
+
+def test_preseed_values_are_all_strings_as_lxd_expects() -> None:
+    doc = yaml.safe_load(render_preseed(LabSettings()))
+
+    assert all(isinstance(v, str) for v in doc["config"].values())
+    assert all(isinstance(v, str) for v in doc["networks"][0]["config"].values())
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("10.200.77.1/24", "10.200.77.2-10.200.77.254"),
+        ("192.168.5.100/24", "192.168.5.101-192.168.5.254"),
+        ("192.168.5.254/24", "192.168.5.1-192.168.5.253"),
+        ("10.1.0.1/16", "10.1.0.2-10.1.255.254"),
+        ("10.0.0.1/30", "10.0.0.2-10.0.0.2"),
+    ],
+)
+def test_dhcp_range_covers_the_subnet_without_the_bridge_address(address: str, expected: str) -> None:
+    assert dhcp_range(parse_ipv4_address(address)) == expected
+
+
+@pytest.mark.parametrize(
+    "address", ["10.200.77.1", "10.200.77.0/24", "10.200.77.255/24", "fd00::1/64", "10.0.0.1/31", "nonsense"]
+)
+def test_invalid_bridge_address_is_rejected_with_a_tip(address: str) -> None:
+    with pytest.raises(InvalidSettingsError) as caught:
+        parse_ipv4_address(address)
+
+    assert "--ipv4-address" in caught.value.tip
+
+
+def test_no_changes_needed_when_daemon_matches_settings() -> None:
+    settings = LabSettings()
+
+    assert needed_changes(_ready_snapshot(settings), settings) == []
+
+
+def test_empty_daemon_needs_everything_created() -> None:
+    changes = needed_changes(LxdSnapshot(), LabSettings())
+
+    assert any("create bridge lxdbr0" in c for c in changes)
+    assert any("create storage pool default" in c for c in changes)
+    assert any("images.auto_update_interval" in c for c in changes)
+
+
+def test_bridge_with_another_address_needs_an_update() -> None:
+    settings = LabSettings(ipv4_address="10.200.77.1/24")
+    snapshot = _ready_snapshot(LabSettings(ipv4_address="10.55.0.1/24"))
+
+    changes = needed_changes(snapshot, settings)
+
+    assert any("ipv4.address '10.55.0.1/24' -> '10.200.77.1/24'" in c for c in changes)
+    assert any("ipv4.dhcp.ranges" in c for c in changes)
+
+
+def test_profile_whose_nic_points_elsewhere_needs_an_update() -> None:
+    settings = LabSettings()
+    snapshot = _ready_snapshot(LabSettings(bridge="otherbr"))
+
+    changes = needed_changes(snapshot, settings)
+
+    assert "default profile: device eth0" in changes
+
+
+def test_unmanaged_interface_with_the_bridge_name_is_a_problem() -> None:
+    snapshot = LxdSnapshot(network={"type": "bridge", "managed": False, "config": {}})
+
+    assert network_problem(snapshot, LabSettings()) is not None
+    assert network_problem(_ready_snapshot(LabSettings()), LabSettings()) is None

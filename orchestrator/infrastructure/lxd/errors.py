@@ -28,9 +28,7 @@ class InvalidSettingsError(LabError):
 
 
 class PackageInstallError(LabError):
-    default_tip = (
-        "Check that apt can reach the Debian mirror (`apt-get update`), then install the packages by hand."
-    )
+    default_tip = "Check that apt can reach the Debian mirror (`apt-get update`), then install the packages by hand."
 
 
 class DaemonStartError(LabError):
@@ -53,15 +51,11 @@ class DebootstrapError(LabError):
 
 
 class ImageBuildError(LabError):
-    default_tip = (
-        "Rebuild with `torrust-deploy lab image build --force`; the output above says which step failed."
-    )
+    default_tip = "Rebuild with `torrust-deploy lab image build --force`; the output above says which step failed."
 
 
 class ImageImportError(LabError):
-    default_tip = (
-        "Check the daemon log; delete the cached tarball and rebuild with `lab image build --force`."
-    )
+    default_tip = "Check the daemon log; delete the cached tarball and rebuild with `lab image build --force`."
 
 
 def tail(text: str, lines: int = 20) -> str:

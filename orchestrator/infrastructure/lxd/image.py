@@ -48,9 +48,7 @@ def _no_progress(_: str) -> None:
 
 def _recipe_files(recipe_dir: Path) -> list[Path]:
     return sorted(
-        p
-        for p in recipe_dir.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
+        p for p in recipe_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
     )
 
 
@@ -199,6 +197,7 @@ def _build(recipe: ImageRecipe, cache_dir: Path, say: Progress) -> CachedImage:
         final = cache_dir / tarball.name
         os.replace(tarball, final)
         _write_text_atomic(final.with_name(final.name + ".sha256"), fingerprint + "\n")
+        _prune_other_builds(recipe, cache_dir, keep=final)
         return CachedImage(path=final, fingerprint=fingerprint, size=final.stat().st_size)
     finally:
         _remove_build_dir(work)
@@ -216,9 +215,7 @@ def _run_logged(
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
     try:
-        proc = subprocess.run(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, check=False
-        )
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, check=False)
     except OSError as exc:
         raise error(f"{what}: cannot run {argv[0]}: {exc}") from exc
     log.write(proc.stdout)
@@ -292,9 +289,7 @@ def _customize(recipe: ImageRecipe, rootfs: Path, log: Any, log_path: Path, say:
     packages = recipe.packages
     say(f"chroot apt-get install --no-install-recommends {' '.join(packages)}")
     policy = rootfs / "usr/sbin/policy-rc.d"
-    policy.write_text(
-        "#!/bin/sh\n# No services start while the image is built.\nexit 101\n", encoding="utf-8"
-    )
+    policy.write_text("#!/bin/sh\n# No services start while the image is built.\nexit 101\n", encoding="utf-8")
     policy.chmod(0o755)
     script = rootfs / "tmp/torrust-customize.sh"
     shutil.copyfile(recipe.recipe_dir / "customize.sh", script)
@@ -334,9 +329,7 @@ def _overlay_files(source: Path, rootfs: Path) -> None:
 
 def render_metadata(recipe: ImageRecipe, digest: str, created: int) -> dict[str, Any]:
     """The image's ``metadata.yaml``: the recipe's template plus what depends on the build."""
-    metadata: dict[str, Any] = (
-        yaml.safe_load((recipe.recipe_dir / "metadata.yaml").read_text(encoding="utf-8")) or {}
-    )
+    metadata: dict[str, Any] = yaml.safe_load((recipe.recipe_dir / "metadata.yaml").read_text(encoding="utf-8")) or {}
     lxd_arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(recipe.architecture, recipe.architecture)
     metadata["architecture"] = lxd_arch
     metadata["creation_date"] = created
@@ -363,9 +356,7 @@ def _write_metadata(recipe: ImageRecipe, digest: str, image_dir: Path) -> None:
 def _pack(image_dir: Path, tarball: Path, log: Any, log_path: Path, say: Progress) -> None:
     say("packing the image (tar --numeric-owner --xattrs | zstd)")
     if shutil.which("zstd") is None:
-        raise ImageBuildError(
-            "zstd is not installed", tip="Install it: `apt-get install zstd` (or run `lab up`)."
-        )
+        raise ImageBuildError("zstd is not installed", tip="Install it: `apt-get install zstd` (or run `lab up`).")
     _run_logged(
         [
             "tar",
@@ -410,3 +401,15 @@ def _remove_stale_build_dirs(cache_dir: Path) -> None:
     for stale in cache_dir.glob(".build-*"):
         if stale.is_dir():
             _remove_build_dir(stale)
+
+
+def _prune_other_builds(recipe: ImageRecipe, cache_dir: Path, keep: Path) -> None:
+    """Delete tarballs (and build logs) of older recipes for the same suite and architecture."""
+    prefix = f"debian-{recipe.suite}-{recipe.architecture}-"
+    keep_digest = keep.name[len(prefix) :].split(".", 1)[0]
+    for path in cache_dir.glob(prefix + "*"):
+        if not path.name.startswith(prefix + keep_digest):
+            path.unlink(missing_ok=True)
+    for log in cache_dir.glob(f"build-{recipe.suite}-*.log"):
+        if not log.name.startswith(f"build-{recipe.suite}-{keep_digest}"):
+            log.unlink(missing_ok=True)

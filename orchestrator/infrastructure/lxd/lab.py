@@ -282,13 +282,9 @@ class _Lxd:
     def point_alias(self, alias: str, fingerprint: str, exists: bool) -> None:
         description = "torrust-deploy lab base image"
         if exists:
-            self.client.api.images.aliases[alias].put(
-                json={"target": fingerprint, "description": description}
-            )
+            self.client.api.images.aliases[alias].put(json={"target": fingerprint, "description": description})
         else:
-            self.client.api.images.aliases.post(
-                json={"name": alias, "target": fingerprint, "description": description}
-            )
+            self.client.api.images.aliases.post(json={"name": alias, "target": fingerprint, "description": description})
 
     def delete_image(self, fingerprint: str) -> None:
         response = self.client.api.images[fingerprint].delete()
@@ -394,8 +390,7 @@ class Lab:
         if not status.ready:
             raise LabError(
                 "the lab is still not ready after `up`: " + "; ".join(status.problems),
-                tip="Run `torrust-deploy lab status` and read the daemon log under "
-                + str(self.settings.state_dir),
+                tip="Run `torrust-deploy lab status` and read the daemon log under " + str(self.settings.state_dir),
             )
         return status
 
@@ -433,9 +428,7 @@ class Lab:
         while not _is_lxcfs_mounted():
             if wait_gone(record, 0) or time.monotonic() > deadline:
                 self.pids.forget("lxcfs")
-                raise DaemonStartError(
-                    f"lxcfs did not come up (log {log})", detail=_log_tail(Path(record.log))
-                )
+                raise DaemonStartError(f"lxcfs did not come up (log {log})", detail=_log_tail(Path(record.log)))
             time.sleep(0.2)
         return f"started, pid {record.pid}"
 
@@ -538,9 +531,7 @@ class Lab:
             build = ImageBuild(cached, built=False, seconds=0.0)
         else:
             say(f"building the {s.suite} image (debootstrap; about a minute)")
-            build = ensure_image_tarball(
-                self.recipe, s.cache_dir, force=force, progress=lambda m: say("  " + m)
-            )
+            build = ensure_image_tarball(self.recipe, s.cache_dir, force=force, progress=lambda m: say("  " + m))
         image = build.image
 
         def result(imported: bool, note: str = "", changes: tuple[str, ...] = ()) -> ImageResult:
@@ -571,8 +562,7 @@ class Lab:
                 fingerprint = api.import_image(image.path)
                 if fingerprint != image.fingerprint:
                     raise ImageImportError(
-                        f"LXD reports fingerprint {fingerprint} for {image.path}, "
-                        f"expected {image.fingerprint}"
+                        f"LXD reports fingerprint {fingerprint} for {image.path}, expected {image.fingerprint}"
                     )
                 changes.append(f"imported {image.fingerprint[:12]}")
             api.point_alias(s.image_alias, image.fingerprint, exists=target is not None)

@@ -80,9 +80,7 @@ def preseed_document(settings: LabSettings, *, include_storage_pool: bool = True
 
 def render_preseed(settings: LabSettings, *, include_storage_pool: bool = True) -> str:
     """The preseed YAML for ``lxd init --preseed``. An existing pool is left out (its driver can't change)."""
-    return yaml.safe_dump(
-        preseed_document(settings, include_storage_pool=include_storage_pool), sort_keys=False
-    )
+    return yaml.safe_dump(preseed_document(settings, include_storage_pool=include_storage_pool), sort_keys=False)
 
 
 @dataclass(frozen=True)

@@ -9,5 +9,6 @@ provisioned = (
     .start_provisioning()
     .complete_provisioning("10.0.0.2")
 )
-provisioned.complete_configuring()  # E: Invalid self argument "Environment[Provisioned]" to attribute function "complete_configuring"
-provisioned.start_configuring().complete_destroying()  # E: Invalid self argument "Environment[Configuring]" to attribute function "complete_destroying"
+provisioned.complete_configuring()  # E: "Environment[Provisioned]" to attribute function "complete_configuring"
+configuring = provisioned.start_configuring()
+configuring.complete_destroying()  # E: "Environment[Configuring]" to attribute function "complete_destroying"

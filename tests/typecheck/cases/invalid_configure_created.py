@@ -10,5 +10,5 @@ def configure(env: Environment[Provisioned]) -> Environment[Configured]:
 
 
 env = Environment.new(EnvironmentName("e2e"), SshCredentials(Path("id"), Path("id.pub")))
-env.start_configuring()  # E: Invalid self argument "Environment[Created]" to attribute function "start_configuring"
+env.start_configuring()  # E: "Environment[Created]" to attribute function "start_configuring"
 configure(env)  # E: Argument 1 to "configure" has incompatible type "Environment[Created]"

@@ -8,7 +8,7 @@ def load() -> AnyEnvironment:
 
 
 loaded = load()
-loaded.start_configuring()  # E: Invalid self argument
-wrong: Environment[Configured] = loaded.require(Provisioned)  # E: Incompatible types in assignment
+loaded.start_configuring()  # E: "Environment[Created]" to attribute function "start_configuring"
+wrong: Environment[Configured] = loaded.require(Provisioned)  # E: "type[Provisioned]"; expected "type[Configured]"
 loaded.require(int)  # E: Value of type variable "T" of "require" of "Environment" cannot be "int"
 loaded.require(Provisioned).state = None  # E: Property "state" defined in "Environment" is read-only

@@ -1,0 +1,140 @@
+"""provision → configure → destroy on the real lab: LXD + Pulumi CLI + ansible-runner + sshd."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.api import Deployer
+from orchestrator.commands.errors import ProvisionFailedError
+from orchestrator.config import EnvironmentConfig
+from orchestrator.domain import Configured, Destroyed, Provisioned, ProvisionFailed, ProvisionStep
+from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks
+from orchestrator.infrastructure.pulumi.toolchain import find_pulumi
+from tests.e2e.commands.conftest import MakeConfig, ssh_run
+
+pytestmark = pytest.mark.e2e
+
+
+def _events(deployer: Deployer, name: str) -> list[tuple[str | None, str]]:
+    path = deployer.layout.environment_dir(name) / "events.jsonl"
+    return [(event["from"], event["to"]) for event in map(json.loads, path.read_text().splitlines())]
+
+
+def _plain_pulumi(deployer: Deployer, name: str, *args: str) -> Any:
+    """Run the plain `pulumi` CLI against the environment's file backend; parse its JSON output."""
+    toolchain = find_pulumi()
+    result = subprocess.run(
+        [str(toolchain.cli), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **toolchain.environment(),
+            "PULUMI_BACKEND_URL": deployer.layout.pulumi_backend_dir(name).as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": "",
+        },
+    )
+    return json.loads(result.stdout)
+
+
+def _stacks_in_backend(deployer: Deployer, name: str) -> list[str]:
+    return [str(stack["name"]) for stack in _plain_pulumi(deployer, name, "stack", "ls", "--all", "--json")]
+
+
+def _instance_inputs(deployer: Deployer, name: str) -> dict[str, Any]:
+    """The instance resource's inputs as the plain CLI exports them from the stack's state."""
+    state = _plain_pulumi(deployer, name, "stack", "export", "--stack", f"organization/torrust-deploy/{name}")
+    resources = state["deployment"]["resources"]
+    instance = next(r for r in resources if r["urn"].endswith("::instance"))
+    return dict(instance["inputs"])
+
+
+def _run_happy_path(deployer: Deployer, config: EnvironmentConfig, lxd_client: Any) -> None:
+    name = config.name
+    created = deployer.create(config)
+
+    started = time.monotonic()
+    provisioned = deployer.provision(created)
+    print(f"provision wall time: {time.monotonic() - started:.1f} s")
+    assert isinstance(provisioned.state, Provisioned)
+    ip = provisioned.instance_ip
+    assert ip is not None
+    stored = json.loads((deployer.layout.environment_dir(name) / "environment.json").read_text())
+    assert stored["state"]["tag"] == "provisioned" and json.dumps(stored).count(ip) >= 1
+    assert _events(deployer, name) == [
+        (None, "created"),
+        ("created", "provisioning"),
+        ("provisioning", "provisioned"),
+    ]
+    assert ssh_run(config, ip, "true").returncode == 0
+    assert _stacks_in_backend(deployer, name) == [f"organization/torrust-deploy/{name}"]
+    assert _instance_inputs(deployer, name)["endpoint"] == (config.lxd.endpoint or "")
+
+    started = time.monotonic()
+    configured = deployer.configure(provisioned)
+    print(f"configure wall time: {time.monotonic() - started:.1f} s")
+    assert isinstance(configured.state, Configured)
+    docker = ssh_run(config, ip, "docker", "info", "--format", "{{.ServerVersion}}")
+    assert docker.returncode == 0, docker.stderr
+    compose = ssh_run(config, ip, "docker", "compose", "version")
+    assert compose.returncode == 0 and "Docker Compose version" in compose.stdout, compose.stderr
+
+    playbooks = AnsiblePlaybooks(deployer.layout.build_dir)
+    assert playbooks.run(configured.context, "install-docker.yml") == 0
+    assert playbooks.run(configured.context, "install-docker-compose.yml") == 0
+
+    destroyed = deployer.destroy(configured)
+    assert isinstance(destroyed.state, Destroyed)
+    assert not lxd_client.instances.exists(provisioned.context.instance_name)
+    assert not lxd_client.profiles.exists(provisioned.context.profile_name)
+    assert _stacks_in_backend(deployer, name) == []
+
+
+def test_environment_goes_from_created_to_configured_and_is_destroyed_without_leftovers(
+    deployer: Deployer, make_config: MakeConfig, lxd_client: Any
+) -> None:
+    _run_happy_path(deployer, make_config("e2e-happy"), lxd_client)
+
+
+def test_missing_image_fails_provision_at_the_up_step_with_a_trace_and_destroy_cleans_up(
+    deployer: Deployer, make_config: MakeConfig, lxd_client: Any
+) -> None:
+    config = make_config("e2e-noimage", image_alias="no-such-image")
+    deployer.create(config)
+    with pytest.raises(ProvisionFailedError) as raised:
+        deployer.provision(config.name)
+    assert raised.value.failure.step is ProvisionStep.PULUMI_UP
+    trace = raised.value.trace_path
+    assert trace is not None and trace.exists()
+    assert "no-such-image" in trace.read_text() or "not found" in trace.read_text().lower()
+    stored = deployer.show(config.name)
+    assert isinstance(stored.state, ProvisionFailed)
+
+    assert isinstance(deployer.destroy(config.name).state, Destroyed)
+    assert not lxd_client.instances.exists(f"torrust-{config.name}")
+    assert not lxd_client.profiles.exists(f"torrust-{config.name}")
+
+
+def test_key_that_does_not_match_fails_provision_at_the_ssh_step_and_destroy_cleans_up(
+    tmp_path: Path, make_config: MakeConfig, lxd_client: Any, lab: Any
+) -> None:
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    config = make_config("e2e-badkey", public_key=other.with_suffix(".pub"))
+    deployer = Deployer(working_dir=tmp_path / "work", ssh_timeout_s=20.0)
+    deployer.create(config)
+    with pytest.raises(ProvisionFailedError) as raised:
+        deployer.provision(config.name)
+    assert raised.value.failure.step is ProvisionStep.WAIT_SSH
+    assert "Permission denied" in raised.value.failure.summary
+    assert raised.value.trace_path is not None and raised.value.trace_path.exists()
+    assert lxd_client.instances.exists(f"torrust-{config.name}")
+
+    assert isinstance(deployer.destroy(config.name).state, Destroyed)
+    assert not lxd_client.instances.exists(f"torrust-{config.name}")

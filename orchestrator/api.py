@@ -58,9 +58,7 @@ class EnvironmentNotFoundError(Exception):
 class PurgeRefusedError(Exception):
     def __init__(self, name: EnvironmentName, state: str) -> None:
         super().__init__(f"environment '{name}' is {state}; purging it would orphan its instance")
-        self.tip = (
-            f"Run `torrust-deploy destroy {name}` first, or purge with --force to drop the record anyway."
-        )
+        self.tip = f"Run `torrust-deploy destroy {name}` first, or purge with --force to drop the record anyway."
 
 
 @dataclass(frozen=True)
@@ -197,9 +195,7 @@ class Deployer:
         from orchestrator.commands.destroy import DestroyCommand
 
         adapters = self.adapters
-        command = DestroyCommand(
-            self.repository, adapters.provisioner, adapters.playbooks, self.traces, self.observer
-        )
+        command = DestroyCommand(self.repository, adapters.provisioner, adapters.playbooks, self.traces, self.observer)
         with self.repository.lock(_name(env)):
             current = self.show(_name(env))
             try:

@@ -54,9 +54,7 @@ class EnvironmentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(
-        description="Environment name: lowercase letters, digits, dashes; starts with a letter."
-    )
+    name: str = Field(description="Environment name: lowercase letters, digits, dashes; starts with a letter.")
     instance_name: str | None = Field(default=None, description="LXD instance name (default torrust-NAME).")
     ssh: SshSection
     lxd: LxdSection = LxdSection()
@@ -92,9 +90,7 @@ def _read_document(path: Path) -> dict[str, Any]:
             "Check the path, or write one with `torrust-deploy create template > env.json`.",
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(
-            f"cannot read config file {path}: {error}", "Check the file's permissions."
-        ) from None
+        raise ConfigError(f"cannot read config file {path}: {error}", "Check the file's permissions.") from None
     try:
         document: Any = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
@@ -104,9 +100,7 @@ def _read_document(path: Path) -> dict[str, Any]:
             "Fix the syntax; `torrust-deploy create template` prints a valid example.",
         ) from None
     if not isinstance(document, dict):
-        raise ConfigError(
-            f"config file {path} must hold an object", "Start from `torrust-deploy create template`."
-        )
+        raise ConfigError(f"config file {path} must hold an object", "Start from `torrust-deploy create template`.")
     return document
 
 
@@ -155,15 +149,11 @@ def load_config(path: Path) -> EnvironmentConfig:
 
 def _readable(path: Path, what: str) -> bytes:
     if not path.exists():
-        raise ConfigError(
-            f"{what} {path} does not exist", f"Create it (`ssh-keygen -t ed25519 -N '' -f {path}`)."
-        )
+        raise ConfigError(f"{what} {path} does not exist", f"Create it (`ssh-keygen -t ed25519 -N '' -f {path}`).")
     if not path.is_file():
         raise ConfigError(f"{what} {path} is not a file", "Point the config at a key file.")
     if not os.access(path, os.R_OK):
-        raise ConfigError(
-            f"{what} {path} is not readable", f"Give this user read access (`chmod u+r {path}`)."
-        )
+        raise ConfigError(f"{what} {path} is not readable", f"Give this user read access (`chmod u+r {path}`).")
     return path.read_bytes()
 
 

@@ -31,9 +31,7 @@ lab_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-image_app = typer.Typer(
-    help="The lab's base image (Debian trixie + cloud-init + sshd, built with debootstrap)."
-)
+image_app = typer.Typer(help="The lab's base image (Debian trixie + cloud-init + sshd, built with debootstrap).")
 lab_app.add_typer(image_app, name="image")
 
 BridgeOpt = Annotated[str, typer.Option("--bridge", help="Name of the LXD bridge the lab manages.")]
@@ -69,9 +67,7 @@ def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
         if _root_flag(ctx, "debug"):
             traceback.print_exc()
         if as_json:
-            _print_json(
-                {"ok": False, "error": {"message": error.message, "tip": error.tip, "detail": error.detail}}
-            )
+            _print_json({"ok": False, "error": {"message": error.message, "tip": error.tip, "detail": error.detail}})
         print(f"Error: {error.message}", file=sys.stderr)
         if error.detail:
             for line in error.detail.splitlines():
@@ -157,9 +153,7 @@ def down_command(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     if as_json:
         _print_json({"ok": True, "stopped": list(result.stopped), "left_running": list(result.left_running)})
         return
-    print(
-        "Stopped: " + (", ".join(result.stopped) if result.stopped else "nothing (the lab started no daemon)")
-    )
+    print("Stopped: " + (", ".join(result.stopped) if result.stopped else "nothing (the lab started no daemon)"))
     for item in result.left_running:
         print(f"Left running: {item}")
 
@@ -167,9 +161,7 @@ def down_command(ctx: typer.Context, json_output: JsonOpt = False) -> None:
 @image_app.command("build")
 def image_build_command(
     ctx: typer.Context,
-    force: Annotated[
-        bool, typer.Option("--force", help="Rebuild even when the cache has this recipe.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when the cache has this recipe.")] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Build the base image if the cache lacks it (or always, with --force) and import it when LXD runs."""

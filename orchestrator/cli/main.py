@@ -41,9 +41,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 create_app = typer.Typer(help="Create an environment, or print a config template or its JSON Schema.")
-toolchain_app = typer.Typer(
-    help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules)."
-)
+toolchain_app = typer.Typer(help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules).")
 app.add_typer(create_app, name="create")
 app.add_typer(toolchain_app, name="toolchain")
 app.add_typer(lab_app, name="lab")
@@ -70,9 +68,7 @@ def main_options(
         Path, typer.Option("--working-dir", "-C", help="Folder holding data/ and build/.", show_default=False)
     ] = Path("."),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="-v tool output, -vv debug logs.")
-    ] = 0,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v tool output, -vv debug logs.")] = 0,
     log_file: Annotated[Path | None, typer.Option("--log-file", help="Also write logs to this file.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False,
 ) -> None:
@@ -81,9 +77,7 @@ def main_options(
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    logging.basicConfig(
-        level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 class ConfirmationRequiredError(Exception):
@@ -102,9 +96,7 @@ def _exit_code(error: BaseException) -> int:
         return EXIT_LOCKED
     if isinstance(error, EnvironmentNotFoundError):
         return EXIT_NOT_FOUND
-    if isinstance(
-        error, WrongStateError | InvalidTransitionError | PurgeRefusedError | ConfirmationRequiredError
-    ):
+    if isinstance(error, WrongStateError | InvalidTransitionError | PurgeRefusedError | ConfirmationRequiredError):
         return EXIT_USAGE
     if isinstance(error, ConfigError | DomainError):
         return EXIT_USAGE

@@ -48,9 +48,7 @@ class ConfigureCommand:
             self.changed_tasks = 0
             try:
                 for step, playbook in PLAYBOOKS.items():
-                    self.changed_tasks += runner.run(
-                        step, partial(self._playbooks.run, context, playbook, runner.sink)
-                    )
+                    self.changed_tasks += runner.run(step, partial(self._playbooks.run, context, playbook, runner.sink))
             except StepFailedError as failed:
                 failure = runner.failure(failed, self._traces, str(env.name))
                 self._saver.save(configuring.fail_configuring(failure))

@@ -41,9 +41,7 @@ class DestroyCommand:
             runner = StepRunner("destroy", list(DestroyStep), self._observer)
             context = destroying.context
             try:
-                runner.run(
-                    DestroyStep.PULUMI_DESTROY, lambda: self._provisioner.destroy(context, runner.sink)
-                )
+                runner.run(DestroyStep.PULUMI_DESTROY, lambda: self._provisioner.destroy(context, runner.sink))
                 runner.run(DestroyStep.REMOVE_STACK, lambda: self._provisioner.remove_stack(context))
                 runner.run(DestroyStep.CLEAN_BUILD, lambda: self._playbooks.clean(context))
             except StepFailedError as failed:

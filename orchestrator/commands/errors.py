@@ -18,9 +18,7 @@ class CommandFailedError(Exception):
     tip = "Read the trace file for the full error chain and tool output."
 
     def __init__(self, environment: str, failure: FailureContext) -> None:
-        super().__init__(
-            f"{self.command} of '{environment}' failed at step {failure.step.value}: {failure.summary}"
-        )
+        super().__init__(f"{self.command} of '{environment}' failed at step {failure.step.value}: {failure.summary}")
         self.environment = environment
         self.failure = failure
 
@@ -52,9 +50,7 @@ class ProvisionFailedError(CommandFailedError):
     def __init__(self, environment: str, failure: FailureContext) -> None:
         super().__init__(environment, failure)
         step = failure.step
-        template = (
-            _PROVISION_TIPS.get(step, CommandFailedError.tip) if isinstance(step, ProvisionStep) else ""
-        )
+        template = _PROVISION_TIPS.get(step, CommandFailedError.tip) if isinstance(step, ProvisionStep) else ""
         self.tip = template.format(env=environment) or CommandFailedError.tip
 
 

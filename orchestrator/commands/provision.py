@@ -61,9 +61,7 @@ class ProvisionCommand:
         stack = runner.run(ProvisionStep.PREPARE_STACK, lambda: self._provisioner.prepare(context))
         outputs = runner.run(ProvisionStep.PULUMI_UP, lambda: self._provisioner.up(stack, runner.sink))
         runner.run(ProvisionStep.READ_OUTPUTS, lambda: _require_address(outputs))
-        runner.run(
-            ProvisionStep.RENDER_INVENTORY, lambda: self._playbooks.render_inventory(context, outputs.ipv4)
-        )
+        runner.run(ProvisionStep.RENDER_INVENTORY, lambda: self._playbooks.render_inventory(context, outputs.ipv4))
         runner.run(ProvisionStep.WAIT_SSH, lambda: self._ssh.wait(context, outputs.ipv4, self._ssh_timeout_s))
         runner.run(
             ProvisionStep.WAIT_CLOUD_INIT,

@@ -124,9 +124,7 @@ class Environment(Generic[S_co]):
         now = datetime.now(UTC)
         context = EnvironmentContext(
             name=name,
-            instance_name=validate_instance_name(
-                f"torrust-{name}" if instance_name is None else instance_name
-            ),
+            instance_name=validate_instance_name(f"torrust-{name}" if instance_name is None else instance_name),
             ssh=ssh,
             lxd=LxdTarget() if lxd is None else lxd,
             instance_ip=None,
@@ -137,9 +135,7 @@ class Environment(Generic[S_co]):
         return Environment(context, Created(), state_since=now, last_seq=1, pending=(created,))
 
     @staticmethod
-    def restore(
-        context: EnvironmentContext, state: State, *, state_since: datetime, last_seq: int
-    ) -> AnyEnvironment:
+    def restore(context: EnvironmentContext, state: State, *, state_since: datetime, last_seq: int) -> AnyEnvironment:
         """Rebuild a persisted environment (no pending transitions); its state is known only at run time."""
         return cast("AnyEnvironment", Environment(context, state, state_since=state_since, last_seq=last_seq))
 
@@ -205,9 +201,7 @@ class Environment(Generic[S_co]):
             ) from None
         return self._to(Provisioned(), "provision", context=replace(self._context, instance_ip=address))
 
-    def fail_provisioning(
-        self: Environment[Provisioning], failure: FailureContext
-    ) -> Environment[ProvisionFailed]:
+    def fail_provisioning(self: Environment[Provisioning], failure: FailureContext) -> Environment[ProvisionFailed]:
         """Provisioning → ProvisionFailed."""
         self._guard(Provisioning, "fail_provisioning")
         _check_step(failure, ProvisionStep, "fail_provisioning")
@@ -223,9 +217,7 @@ class Environment(Generic[S_co]):
         self._guard(Configuring, "complete_configuring")
         return self._to(Configured(), "configure")
 
-    def fail_configuring(
-        self: Environment[Configuring], failure: FailureContext
-    ) -> Environment[ConfigureFailed]:
+    def fail_configuring(self: Environment[Configuring], failure: FailureContext) -> Environment[ConfigureFailed]:
         """Configuring → ConfigureFailed."""
         self._guard(Configuring, "fail_configuring")
         _check_step(failure, ConfigureStep, "fail_configuring")

@@ -31,9 +31,7 @@ class FailureContext:
             )
         for field in ("started_at", "failed_at"):
             if getattr(self, field).tzinfo is None:
-                raise InvalidFailureContextError(
-                    f"failure context {field} has no time zone", "use datetime.now(UTC)"
-                )
+                raise InvalidFailureContextError(f"failure context {field} has no time zone", "use datetime.now(UTC)")
         if self.failed_at < self.started_at:
             raise InvalidFailureContextError(
                 "failure context failed_at is before started_at", "record started_at before running the step"

@@ -6,13 +6,13 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from filelock import BaseFileLock, FileLock, Timeout
 
 from orchestrator.persistence.errors import LockTimeoutError
-from orchestrator.persistence.files import FILE_MODE, atomic_write, ensure_private_dir
+from orchestrator.persistence.files import DIR_MODE, FILE_MODE, atomic_write, ensure_private_dir
 
 _POLL_INTERVAL_S = 0.02
 # One FileLock per lock file in this process: two flock descriptors on one file would block each other.
@@ -73,12 +73,19 @@ class EnvironmentLocks:
 
     @classmethod
     @contextlib.contextmanager
-    def hold(cls, name: str, lock_path: Path, timeout: float) -> Iterator[None]:
-        """Hold the lock on `lock_path` (re-entrant in one thread); LockTimeoutError after `timeout` s."""
+    def hold(
+        cls, name: str, lock_path: Path, timeout: float, before_release: Callable[[], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the lock on `lock_path` (re-entrant in one thread); LockTimeoutError after `timeout` s.
+
+        `before_release` runs at the end of the outermost hold, while the lock is still held.
+        """
         lock = cls._file_lock(lock_path)
         outermost = not lock.is_locked
         if outermost:
             cls._acquire(name, lock, lock_path, timeout)
+            with contextlib.suppress(OSError):  # a waiter may have recreated it with the default mode
+                os.chmod(lock_path.parent, DIR_MODE)
         else:
             lock.acquire(timeout=0)  # count the nested hold; never blocks
         try:
@@ -87,23 +94,27 @@ class EnvironmentLocks:
                     atomic_write(pid_path(lock_path), f"{os.getpid()}\n".encode(), durable=False)
             yield
         finally:
-            if outermost:
-                with contextlib.suppress(OSError):
-                    pid_path(lock_path).unlink(missing_ok=True)
-            lock.release()
+            try:
+                if outermost:
+                    with contextlib.suppress(OSError):
+                        pid_path(lock_path).unlink(missing_ok=True)
+                    if before_release is not None:
+                        before_release()
+            finally:
+                lock.release()
 
     @staticmethod
     def _acquire(name: str, lock: BaseFileLock, lock_path: Path, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            ensure_private_dir(lock_path.parent)
             try:
+                ensure_private_dir(lock_path.parent)
                 lock.acquire(timeout=max(0.0, deadline - time.monotonic()), poll_interval=_POLL_INTERVAL_S)
                 return
             except Timeout:
                 pass
-            except FileNotFoundError:
-                # The previous holder purged the environment directory; recreate it and try again.
+            except (FileNotFoundError, FileExistsError):
+                # The holder before us removed the environment directory; recreate it and try again.
                 if time.monotonic() < deadline:
                     continue
             pid = read_holder_pid(lock_path)

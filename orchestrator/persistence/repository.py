@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from orchestrator.domain import AnyEnvironment, Environment, EnvironmentName, InvalidEnvironmentNameError, State
 from orchestrator.persistence.errors import CorruptStateError, StaleStateError
 from orchestrator.persistence.files import atomic_write, durable_append, ensure_private_dir, remove_temp_files
-from orchestrator.persistence.locking import EnvironmentLocks
+from orchestrator.persistence.locking import EnvironmentLocks, pid_path
 from orchestrator.persistence.models import TransitionEvent, dump_document, parse_document, to_environment
 
 STATE_FILE = "environment.json"
@@ -96,7 +96,10 @@ class JsonFileRepository:
 
         Raises LockTimeoutError (naming the holder PID) after `lock_timeout` seconds.
         """
-        with EnvironmentLocks.hold(name.value, self.lock_path(name), self._lock_timeout):
+        lock_path = self.lock_path(name)
+        with EnvironmentLocks.hold(
+            name.value, lock_path, self._lock_timeout, before_release=lambda: _forget_if_unused(lock_path)
+        ):
             yield
 
     def load(self, name: EnvironmentName) -> AnyEnvironment | None:
@@ -171,12 +174,40 @@ class JsonFileRepository:
         return sorted(names, key=str)
 
     def delete(self, name: EnvironmentName) -> None:
-        """Purge `data_dir/{name}` (state, events, traces, lock file). Make it a command's last step."""
+        """Purge `data_dir/{name}`: state, events, traces, everything.
+
+        Inside a held lock only the lock file stays, so the environment remains locked for the rest of
+        the command; the directory goes when the outermost `lock()` ends.
+        """
         env_dir = self.environment_dir(name)
         if not env_dir.exists():
             return
+        lock_path = self.lock_path(name)
         with self.lock(name):
-            shutil.rmtree(env_dir)
+            keep = {lock_path.name, pid_path(lock_path).name}
+            for entry in env_dir.iterdir():
+                if entry.name in keep:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+
+
+def _forget_if_unused(lock_path: Path) -> None:
+    """End of the outermost hold: remove the directory of an environment that has nothing but its lock.
+
+    The lock file is unlinked while still locked; waiters that opened it notice (link count 0) and retry
+    on a fresh one.
+    """
+    env_dir = lock_path.parent
+    try:
+        if any(entry.name != lock_path.name for entry in env_dir.iterdir()):
+            return
+        lock_path.unlink()
+        env_dir.rmdir()
+    except OSError:  # gone already, or something appeared meanwhile: leave it
+        return
 
 
 def _read_tail(path: Path, size: int = 64 * 1024) -> tuple[bytes, bool]:

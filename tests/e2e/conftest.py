@@ -50,7 +50,12 @@ def lab() -> LabStatus:
 @dataclass(frozen=True)
 class SshKeypair:
     private_key: Path
+    #: The public key line (``ssh-ed25519 AAAA… comment``).
     public_key: str
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.private_key.with_name(self.private_key.name + ".pub")
 
 
 @pytest.fixture

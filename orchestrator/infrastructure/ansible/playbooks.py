@@ -147,6 +147,4 @@ class AnsiblePlaybooks:
             errors = [line for line in output if "ERROR" in line]
             detail = (failures or errors or [f"exit code {runner.rc}"])[-1].strip()
             raise PlaybookFailedError(playbook, str(runner.status), detail, [*events, "== ansible output ==", *output])
-        return PlaybookResult(
-            playbook=playbook, status=str(runner.status), changed=changed, ok=ok, events=events
-        )
+        return PlaybookResult(playbook=playbook, status=str(runner.status), changed=changed, ok=ok, events=events)

@@ -321,6 +321,8 @@ class Lab:
         cached = lookup_cached(self.recipe, s.cache_dir)
         snapshot: LxdSnapshot | None = None
         alias_target: str | None = None
+        if cached is None:
+            problems.append("no image built from the current recipe in the cache")
         if lxd.running:
             try:
                 api = _Lxd(s.socket_path)
@@ -328,19 +330,14 @@ class Lab:
                 alias_target = api.alias_target(s.image_alias)
             except DaemonNotRunningError:
                 lxd = DaemonStatus("lxd", running=False)
-        if not lxd.running:
+        if not lxd.running or snapshot is None:
             problems.append(f"the LXD daemon does not answer on {s.socket_path}")
         else:
-            assert snapshot is not None
             problems.extend(needed_changes(snapshot, s))
             if alias_target is None:
                 problems.append(f"image alias {s.image_alias} does not exist")
-            elif cached is None:
-                problems.append("no image built from the current recipe in the cache")
-            elif alias_target != cached.fingerprint:
+            elif cached is not None and alias_target != cached.fingerprint:
                 problems.append(f"image alias {s.image_alias} points at an image of another recipe")
-        if cached is None and not any("image" in p for p in problems):
-            problems.append("no image built from the current recipe in the cache")
         network = snapshot.network if snapshot else None
         return LabStatus(
             settings=s,
@@ -460,14 +457,7 @@ class Lab:
         s = self.settings
         deadline = time.monotonic() + DAEMON_READY_TIMEOUT
         while True:
-            result = subprocess.run(
-                ["lxd", "waitready", "--timeout=5"],
-                capture_output=True,
-                text=True,
-                env=_daemon_env(s.lxd_dir),
-                check=False,
-            )
-            if result.returncode == 0:
+            if self._waitready(5):
                 return
             died = record is not None and wait_gone(record, 0)
             if died or time.monotonic() > deadline:
@@ -479,6 +469,22 @@ class Lab:
                     f"the LXD daemon {what} (log {s.state_dir / 'lxd.log'})",
                     detail="\n".join(_log_tail(p) for p in logs if p.exists()),
                 )
+
+    def _waitready(self, timeout: int) -> bool:
+        """One round of ``lxd waitready``: True once the daemon says it is ready."""
+        try:
+            result = subprocess.run(
+                ["lxd", "waitready", f"--timeout={timeout}"],
+                capture_output=True,
+                text=True,
+                env=_daemon_env(self.settings.lxd_dir),
+                check=False,
+                timeout=timeout + 10,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            time.sleep(1)
+            return False
+        return result.returncode == 0
 
     def _ensure_preseed(self, say: Progress) -> str:
         s = self.settings

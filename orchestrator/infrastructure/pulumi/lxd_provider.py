@@ -48,17 +48,22 @@ class LxdConnection:
 
 
 def connect(connection: LxdConnection) -> Any:
-    """A pylxd client for the connection (pylxd is untyped)."""
+    """A pylxd client for the connection (pylxd is untyped).
+
+    For HTTPS, pylxd pins the server certificate given as `verify`. Its requests session must ignore
+    REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the environment: requests would otherwise replace the pinned
+    certificate with the system bundle and the fingerprint check would fail.
+    """
     import pylxd
+    from pylxd.client import get_session_for_url
 
     if not connection.endpoint:
         return pylxd.Client()
     verify: str | bool = connection.server_cert or False
-    return pylxd.Client(
-        endpoint=connection.endpoint,
-        cert=(connection.client_cert, connection.client_key),
-        verify=verify,
-    )
+    cert = (connection.client_cert, connection.client_key)
+    session = get_session_for_url(connection.endpoint, cert=cert, verify=verify)
+    session.trust_env = False
+    return pylxd.Client(endpoint=connection.endpoint, cert=cert, verify=verify, session=session)
 
 
 def _not_found(error: Exception) -> bool:
@@ -119,9 +124,7 @@ class LxdProfileProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [
-            key for key in ("name", "config", "devices", *CONNECTION_KEYS) if olds.get(key) != news[key]
-        ]
+        changed = [key for key in ("name", "config", "devices", *CONNECTION_KEYS) if olds.get(key) != news[key]]
         replaces = [key for key in changed if key in ("name", "endpoint")]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 

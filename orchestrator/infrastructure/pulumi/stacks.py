@@ -164,9 +164,7 @@ def _discard(_: object) -> None:
 
 def _outputs(outputs: Mapping[str, Any]) -> InstanceOutputs:
     try:
-        return InstanceOutputs(
-            instance_name=str(outputs["instance_name"].value), ipv4=str(outputs["ipv4"].value)
-        )
+        return InstanceOutputs(instance_name=str(outputs["instance_name"].value), ipv4=str(outputs["ipv4"].value))
     except KeyError as missing:
         raise StackOperationError("stack output", f"output {missing} is missing", []) from None
 

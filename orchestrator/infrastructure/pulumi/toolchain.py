@@ -51,10 +51,7 @@ class PulumiCliNotFoundError(ToolchainError):
 class PulumiBuildError(ToolchainError):
     def __init__(self, detail: str) -> None:
         super().__init__(f"building the Pulumi CLI failed: {detail}")
-        self.tip = (
-            "Check that `go version` works and the Go module proxy is reachable; "
-            "the full build output is above."
-        )
+        self.tip = "Check that `go version` works and the Go module proxy is reachable; the full build output is above."
 
 
 @dataclass(frozen=True)

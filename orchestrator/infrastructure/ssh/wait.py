@@ -14,9 +14,10 @@ POLL_INTERVAL_S = 0.5
 class SshNotReadyError(Exception):
     """The host did not accept SSH with the key in time; `last_error` is ssh's last complaint."""
 
-    def __init__(self, target: str, timeout_s: float, last_error: str) -> None:
+    def __init__(self, target: str, timeout_s: float, last_error: str, attempts: list[str]) -> None:
         super().__init__(f"{target} did not accept SSH with the key within {timeout_s:.0f} s: {last_error}")
         self.last_error = last_error
+        self.tool_output = ["ssh attempts (elapsed s: outcome):", *attempts]
 
 
 def ssh_command(host: str, port: int, username: str, private_key_path: Path, *remote: str) -> list[str]:
@@ -44,13 +45,13 @@ def ssh_command(host: str, port: int, username: str, private_key_path: Path, *re
     ]
 
 
-def wait_for_ssh(
-    host: str, port: int, username: str, private_key_path: Path, timeout_s: float = 120.0
-) -> float:
+def wait_for_ssh(host: str, port: int, username: str, private_key_path: Path, timeout_s: float = 120.0) -> float:
     """Return the seconds it took until `ssh … true` succeeded; raise SshNotReadyError at the deadline."""
     started = time.monotonic()
     deadline = started + timeout_s
     last_error = "no attempt made"
+    auth_error: str | None = None  # a refused key says more than what follows it (sshd penalizes retries)
+    attempts: list[str] = []
     while True:
         try:
             result = subprocess.run(
@@ -64,14 +65,15 @@ def wait_for_ssh(
             if result.returncode == 0:
                 return time.monotonic() - started
             last_error = (
-                result.stderr.strip().splitlines()[-1]
-                if result.stderr.strip()
-                else f"exit {result.returncode}"
+                result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
             )
+            if "Permission denied" in last_error:
+                auth_error = last_error
         except subprocess.TimeoutExpired:
             last_error = "ssh timed out"
+        attempts.append(f"{time.monotonic() - started:6.1f}: {last_error}")
         if time.monotonic() >= deadline:
-            raise SshNotReadyError(f"{username}@{host}:{port}", timeout_s, last_error)
+            raise SshNotReadyError(f"{username}@{host}:{port}", timeout_s, auth_error or last_error, attempts)
         time.sleep(POLL_INTERVAL_S)
 
 
@@ -79,6 +81,4 @@ class SshWaiter:
     """The SshProbe adapter: waits for key authentication as the environment's user."""
 
     def wait(self, context: EnvironmentContext, host: str, timeout_s: float) -> float:
-        return wait_for_ssh(
-            host, context.ssh.port, context.ssh.username, context.ssh.private_key_path, timeout_s
-        )
+        return wait_for_ssh(host, context.ssh.port, context.ssh.username, context.ssh.private_key_path, timeout_s)

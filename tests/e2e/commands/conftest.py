@@ -36,9 +36,7 @@ def lxd_client(lab: Any) -> Any:
 
 
 @pytest.fixture
-def make_config(
-    tmp_path: Path, ssh_keypair: SshKeypair, deployer: Deployer, lxd_client: Any
-) -> Iterator[MakeConfig]:
+def make_config(tmp_path: Path, ssh_keypair: SshKeypair, deployer: Deployer, lxd_client: Any) -> Iterator[MakeConfig]:
     """Builds configs for fresh environments; every environment made is destroyed at the end."""
     made: list[EnvironmentConfig] = []
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from orchestrator.api import Deployer
+from orchestrator.infrastructure.pulumi.lxd_provider import LxdConnection, connect
 from tests.e2e.commands.conftest import MakeConfig
 from tests.e2e.commands.test_lifecycle import _run_happy_path
 
@@ -50,9 +51,7 @@ def _client_certificate(directory: Path) -> tuple[Path, Path, str]:
     cert_path, key_path = directory / "client.crt", directory / "client.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     key_path.chmod(0o600)
     return cert_path, key_path, cert.fingerprint(hashes.SHA256()).hex()
@@ -81,12 +80,13 @@ def https_remote(tmp_path: Path, lab: Any) -> Iterator[HttpsRemote]:
 def test_environment_lifecycle_over_https_with_a_trusted_client_certificate(
     deployer: Deployer, make_config: MakeConfig, lxd_client: Any, https_remote: HttpsRemote
 ) -> None:
-    import pylxd
-
-    remote = pylxd.Client(
-        endpoint=https_remote.endpoint,
-        cert=(str(https_remote.client_cert), str(https_remote.client_key)),
-        verify=str(https_remote.server_cert),
+    remote = connect(
+        LxdConnection(
+            endpoint=https_remote.endpoint,
+            client_cert=str(https_remote.client_cert),
+            client_key=str(https_remote.client_key),
+            server_cert=str(https_remote.server_cert),
+        )
     )
     assert remote.trusted
 

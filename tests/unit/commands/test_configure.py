@@ -43,9 +43,7 @@ def test_configure_runs_docker_then_compose_playbooks_and_ends_configured(tmp_pa
 
 def test_configure_failure_ends_configure_failed_at_the_failing_playbook(tmp_path: Path) -> None:
     repo, env = _provisioned(tmp_path)
-    playbooks = FakePlaybooks(
-        failing={"install-docker-compose.yml": ToolError("apt failed", ["failed: apt"])}
-    )
+    playbooks = FakePlaybooks(failing={"install-docker-compose.yml": ToolError("apt failed", ["failed: apt"])})
     with pytest.raises(ConfigureFailedError) as raised:
         ConfigureCommand(repo, playbooks, FileTraceWriter(WorkingDirLayout(tmp_path))).execute(env)
     assert raised.value.failure.step is ConfigureStep.INSTALL_DOCKER_COMPOSE

@@ -18,9 +18,7 @@ def test_destroy_from_created_destroys_the_stack_removes_it_and_cleans_build(tmp
     env = Environment.new(EnvironmentName("demo"), credentials(tmp_path))
     repo.save(env)
     provisioner, playbooks = FakeProvisioner(), FakePlaybooks()
-    result = DestroyCommand(
-        repo, provisioner, playbooks, FileTraceWriter(WorkingDirLayout(tmp_path))
-    ).execute(env)
+    result = DestroyCommand(repo, provisioner, playbooks, FileTraceWriter(WorkingDirLayout(tmp_path))).execute(env)
     assert isinstance(result.state, Destroyed)
     assert provisioner.calls == ["destroy", "remove_stack"]
     assert playbooks.calls == ["clean"]
@@ -32,9 +30,7 @@ def test_destroy_failure_ends_destroy_failed_with_a_trace(tmp_path: Path) -> Non
     repo.save(env)
     provisioner = FakeProvisioner(fail_destroy=ToolError("lxd unreachable", []))
     with pytest.raises(DestroyFailedError) as raised:
-        DestroyCommand(
-            repo, provisioner, FakePlaybooks(), FileTraceWriter(WorkingDirLayout(tmp_path))
-        ).execute(env)
+        DestroyCommand(repo, provisioner, FakePlaybooks(), FileTraceWriter(WorkingDirLayout(tmp_path))).execute(env)
     assert raised.value.failure.step is DestroyStep.PULUMI_DESTROY
     stored = repo.load(EnvironmentName("demo"))
     assert stored is not None and isinstance(stored.state, DestroyFailed)

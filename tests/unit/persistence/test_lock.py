@@ -126,7 +126,7 @@ def test_negative_lock_timeout_is_rejected(tmp_path: Path) -> None:
 def test_a_waiter_gets_the_lock_after_the_holder_purged_the_environment(data_dir: Path) -> None:
     repo = JsonFileRepository(data_dir, lock_timeout=10)
     repo.save(created())
-    held, acquired = threading.Event(), threading.Event()
+    acquired = threading.Event()
 
     def wait_for_lock() -> None:
         with repo.lock(NAME):
@@ -135,10 +135,89 @@ def test_a_waiter_gets_the_lock_after_the_holder_purged_the_environment(data_dir
     with repo.lock(NAME):
         waiter = threading.Thread(target=wait_for_lock)
         waiter.start()
-        held.set()
         assert not acquired.wait(0.2)
         repo.delete(NAME)
     waiter.join(10)
 
     assert acquired.is_set()
     assert repo.load(NAME) is None
+
+
+def test_locking_an_environment_that_was_never_saved_leaves_nothing_behind(
+    repo: JsonFileRepository, data_dir: Path
+) -> None:
+    with repo.lock(NAME):
+        assert repo.lock_path(NAME).exists()
+
+    assert not repo.environment_dir(NAME).exists()
+    assert repo.list() == []
+
+
+def test_threads_contending_for_an_environment_that_is_never_saved_stay_mutually_exclusive(
+    repo: JsonFileRepository,
+) -> None:
+    inside, most_inside, guard = 0, 0, threading.Lock()
+
+    errors: list[BaseException] = []
+
+    def contend() -> None:
+        try:
+            rounds()
+        except BaseException as error:
+            errors.append(error)
+
+    def rounds() -> None:
+        nonlocal inside, most_inside
+        for _ in range(50):
+            with repo.lock(NAME):
+                with guard:
+                    inside += 1
+                    most_inside = max(most_inside, inside)
+                with guard:
+                    inside -= 1
+
+    threads = [threading.Thread(target=contend) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert most_inside == 1
+    assert not repo.environment_dir(NAME).exists()
+
+
+def test_delete_inside_a_held_lock_keeps_the_environment_locked_until_the_lock_ends(
+    repo: JsonFileRepository,
+) -> None:
+    repo.save(created())
+    with repo.lock(NAME):
+        repo.delete(NAME)
+
+        assert not repo.exists(NAME)
+        assert sorted(p.name for p in repo.environment_dir(NAME).iterdir()) == [
+            "environment.json.lock",
+            "environment.json.lock.pid",
+        ]
+        with pytest.raises(LockTimeoutError):
+            threaded_lock_attempt(JsonFileRepository(repo.data_dir, lock_timeout=0.1))
+
+    assert not repo.environment_dir(NAME).exists()
+
+
+def threaded_lock_attempt(repo: JsonFileRepository) -> None:
+    """Try to take the lock from another thread (its own hold); re-raise what it raised."""
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            with repo.lock(NAME):
+                pass
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=attempt)
+    thread.start()
+    thread.join(10)
+    if errors:
+        raise errors[0]

@@ -30,9 +30,7 @@ def test_built_cli_reports_its_stamped_version(toolchain: PulumiToolchain) -> No
         assert version == PULUMI_VERSION
 
 
-def test_automation_api_runs_up_and_destroy_of_a_dynamic_resource(
-    toolchain: PulumiToolchain, tmp_path: Path
-) -> None:
+def test_automation_api_runs_up_and_destroy_of_a_dynamic_resource(toolchain: PulumiToolchain, tmp_path: Path) -> None:
     from pulumi import automation as auto
 
     from tests.integration.infrastructure.pulumi.file_provider import LocalFile

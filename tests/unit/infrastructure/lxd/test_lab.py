@@ -98,3 +98,24 @@ def test_daemon_status_says_who_started_it() -> None:
 
 def test_a_missing_socket_means_no_daemon(tmp_path: Path) -> None:
     assert lxd_answers(tmp_path / "unix.socket") is False
+
+
+def test_daemon_that_exits_at_start_is_reported_with_the_tail_of_its_log(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from orchestrator.infrastructure.lxd.errors import DaemonStartError
+    from orchestrator.infrastructure.lxd.processes import start_detached, wait_gone
+
+    settings = LabSettings(state_dir=tmp_path, cache_dir=tmp_path / "cache", lxd_dir=tmp_path / "lxd")
+    lab = Lab(settings)
+    monkeypatch.setattr(Lab, "_waitready", lambda self, timeout: False)
+    record = start_detached(["sh", "-c", "echo 'Error: failed to open the database' >&2; exit 1"], tmp_path / "lxd.out")
+    lab.pids.save(record)
+    assert wait_gone(record, 10)
+
+    with pytest.raises(DaemonStartError) as caught:
+        lab._wait_ready(record)
+
+    assert "exited" in caught.value.message
+    assert "failed to open the database" in caught.value.detail
+    assert lab.pids.load("sh") is not None  # only the lxd record is forgotten

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import time
+from multiprocessing.context import ForkServerContext
+from pathlib import Path
+
+import pytest
+
+from orchestrator.domain import Destroying, EnvironmentName
+from orchestrator.persistence import JsonFileRepository
+from orchestrator.persistence.files import is_temp_of
+from tests.integration.persistence import workers
+from tests.unit.domain.environments import created
+
+pytestmark = pytest.mark.integration
+
+KILLS = 120
+
+
+def test_sigkill_in_the_middle_of_saving_leaves_a_written_version_and_a_parseable_log(
+    tmp_path: Path, mp: ForkServerContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = JsonFileRepository(tmp_path, lock_timeout=10)
+    name = EnvironmentName("crash")
+    repo.save(created("crash"))
+    state_path, events_path = repo.state_path(name), repo.events_path(name)
+    rng = random.Random(20250301)
+    last_seen, kills_inside_a_write = 1, 0
+
+    for _ in range(KILLS):
+        first_saved = mp.Event()
+        writer = mp.Process(target=workers.save_versions_forever, args=(str(tmp_path), "crash", first_saved))
+        writer.start()
+        assert first_saved.wait(30), "the writer never saved"
+        time.sleep(rng.uniform(0.0, 0.012))  # lands anywhere in the save loop
+        assert writer.pid is not None
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.join(30)
+        assert writer.exitcode == -signal.SIGKILL
+
+        kills_inside_a_write += any(is_temp_of(p, state_path) for p in state_path.parent.iterdir())
+        loaded = repo.load(name)  # parses, whatever the kill interrupted
+        assert loaded is not None
+        assert isinstance(loaded.state, Destroying)
+        assert loaded.context == workers.context_for("crash", loaded.last_seq), "not a version that was written"
+        assert loaded.last_seq > last_seen, "the state went backwards or the writer saved nothing"
+        last_seen = loaded.last_seq
+        seqs = [json.loads(line)["seq"] for line in events_path.read_text().splitlines()]
+        assert seqs == sorted(seqs)
+        assert set(seqs) >= set(range(1, last_seen + 1)), "a saved transition is missing from the log"
+
+    repo.save(workers.version("crash", last_seen + 1))  # a clean save removes what killed writers left
+    assert sorted(p.name for p in state_path.parent.iterdir()) == [
+        "environment.json",
+        "environment.json.lock",
+        "events.jsonl",
+    ]
+    with capsys.disabled():
+        print(f"\n{KILLS} kills, {kills_inside_a_write} left an unfinished temp file (killed inside a write)")

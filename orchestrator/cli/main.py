@@ -8,31 +8,23 @@ from __future__ import annotations
 
 import logging
 import sys
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from orchestrator.cli.lab import lab_app
-from orchestrator.cli.render import (
-    EXIT_FAILED,
-    EXIT_LOCKED,
-    EXIT_NOT_FOUND,
-    EXIT_USAGE,
-    StderrProgress,
-    environment_document,
-    environment_text,
-    print_error,
-    print_json,
+from orchestrator.cli.common import (
+    ConfirmationRequiredError,
+    Options,
+    deployer_for,
+    options,
+    print_environment,
+    run_command,
+    stale_warning,
 )
-
-if TYPE_CHECKING:
-    from orchestrator.api import Deployer
-
-T = TypeVar("T")
+from orchestrator.cli.day2 import add_day2_commands
+from orchestrator.cli.lab import lab_app
+from orchestrator.cli.render import environment_document, print_json
 
 app = typer.Typer(
     name="torrust-deploy",
@@ -45,20 +37,7 @@ toolchain_app = typer.Typer(help="The Pulumi CLI the orchestrator drives (found 
 app.add_typer(create_app, name="create")
 app.add_typer(toolchain_app, name="toolchain")
 app.add_typer(lab_app, name="lab")
-
-
-@dataclass
-class Options:
-    working_dir: Path
-    json: bool
-    verbose: int
-    debug: bool
-
-
-def _options(ctx: typer.Context) -> Options:
-    options = ctx.find_root().obj
-    assert isinstance(options, Options)
-    return options
+add_day2_commands(app)
 
 
 @app.callback()
@@ -80,70 +59,6 @@ def main_options(
     logging.basicConfig(level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-class ConfirmationRequiredError(Exception):
-    def __init__(self, what: str, forced_command: str) -> None:
-        super().__init__(f"{what} needs confirmation and stdin is not a terminal")
-        self.tip = f"Run `{forced_command}` to go ahead without asking."
-
-
-def _exit_code(error: BaseException) -> int:
-    from orchestrator.api import EnvironmentNotFoundError, PurgeRefusedError
-    from orchestrator.config import ConfigError
-    from orchestrator.domain import DomainError, InvalidTransitionError, WrongStateError
-    from orchestrator.persistence import LockTimeoutError
-
-    if isinstance(error, LockTimeoutError):
-        return EXIT_LOCKED
-    if isinstance(error, EnvironmentNotFoundError):
-        return EXIT_NOT_FOUND
-    if isinstance(error, WrongStateError | InvalidTransitionError | PurgeRefusedError | ConfirmationRequiredError):
-        return EXIT_USAGE
-    if isinstance(error, ConfigError | DomainError):
-        return EXIT_USAGE
-    return EXIT_FAILED
-
-
-def _run(ctx: typer.Context, body: Callable[[], T]) -> T:
-    """Run a command body; render any error as one line + tip and exit with its code."""
-    options = _options(ctx)
-    try:
-        return body()
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as error:
-        code = _exit_code(error)
-        if options.debug:
-            traceback.print_exc()
-        if not hasattr(error, "tip"):
-            error.tip = "This is unexpected; re-run with --debug and report the traceback."  # type: ignore[attr-defined]
-        print_error(error, code, options.json)
-        raise typer.Exit(code) from None
-
-
-def _deployer(ctx: typer.Context) -> Deployer:
-    from orchestrator.api import Deployer
-
-    options = _options(ctx)
-    progress = StderrProgress(verbose=options.verbose >= 1)
-    return Deployer(working_dir=options.working_dir, observer=progress)
-
-
-def _print_environment(ctx: typer.Context, env: Any, extra: dict[str, Any] | None = None) -> None:
-    options = _options(ctx)
-    if options.json:
-        print_json({"ok": True, "environment": environment_document(env), **(extra or {})})
-    else:
-        print(environment_text(env))
-
-
-def _stale_warning(deployer: Deployer) -> None:
-    if deployer.stale_state:
-        print(
-            "Warning: the state could not be saved; what is on disk is stale (see the log).",
-            file=sys.stderr,
-        )
-
-
 EnvArg = Annotated[str, typer.Argument(help="Environment name.", show_default=False)]
 ConfigFileOpt = Annotated[Path, typer.Option("--file", "-f", help="Environment config file (JSON or TOML).")]
 
@@ -158,10 +73,10 @@ def create_environment(ctx: typer.Context, file: ConfigFileOpt) -> None:
     def body() -> None:
         from orchestrator.config import load_config
 
-        env = _deployer(ctx).create(load_config(file))
-        _print_environment(ctx, env)
+        env = deployer_for(ctx).create(load_config(file))
+        print_environment(ctx, env)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @create_app.command("template")
@@ -188,12 +103,12 @@ def validate(ctx: typer.Context, file: ConfigFileOpt) -> None:
         from orchestrator.config import load_config
 
         config = load_config(file)
-        if _options(ctx).json:
+        if options(ctx).json:
             print_json({"ok": True, "config": config.model_dump(mode="json")})
         else:
             print(f"{file}: valid (environment '{config.name}')")
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 # --- lifecycle ---------------------------------------------------------------------------------------
@@ -204,12 +119,12 @@ def provision(ctx: typer.Context, name: EnvArg) -> None:
     """Create the instance (Pulumi + LXD), wait for SSH and cloud-init."""
 
     def body() -> None:
-        deployer = _deployer(ctx)
+        deployer = deployer_for(ctx)
         env = deployer.provision(name)
-        _stale_warning(deployer)
-        _print_environment(ctx, env)
+        stale_warning(deployer)
+        print_environment(ctx, env)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @app.command()
@@ -217,12 +132,12 @@ def configure(ctx: typer.Context, name: EnvArg) -> None:
     """Install Docker and Docker Compose on a provisioned instance (ansible-runner)."""
 
     def body() -> None:
-        deployer = _deployer(ctx)
+        deployer = deployer_for(ctx)
         env = deployer.configure(name)
-        _stale_warning(deployer)
-        _print_environment(ctx, env)
+        stale_warning(deployer)
+        print_environment(ctx, env)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @app.command()
@@ -230,12 +145,12 @@ def deploy(ctx: typer.Context, name: EnvArg) -> None:
     """Provision and configure, continuing from where the environment is."""
 
     def body() -> None:
-        deployer = _deployer(ctx)
+        deployer = deployer_for(ctx)
         env = deployer.deploy(name)
-        _stale_warning(deployer)
-        _print_environment(ctx, env)
+        stale_warning(deployer)
+        print_environment(ctx, env)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @app.command()
@@ -243,12 +158,12 @@ def destroy(ctx: typer.Context, name: EnvArg) -> None:
     """Delete the environment's instance and stack (from any state)."""
 
     def body() -> None:
-        deployer = _deployer(ctx)
+        deployer = deployer_for(ctx)
         env = deployer.destroy(name)
-        _stale_warning(deployer)
-        _print_environment(ctx, env)
+        stale_warning(deployer)
+        print_environment(ctx, env)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @app.command()
@@ -262,25 +177,25 @@ def purge(
     """Delete the environment's record and files (after destroy)."""
 
     def body() -> None:
-        deployer = _deployer(ctx)
+        deployer = deployer_for(ctx)
         if not force:
             if not sys.stdin.isatty():
                 deployer.show(name)
                 raise ConfirmationRequiredError(f"purge of '{name}'", f"torrust-deploy purge {name} --force")
             typer.confirm(f"Delete all records of environment '{name}'?", abort=True)
         deployer.purge(name, force=force)
-        if _options(ctx).json:
+        if options(ctx).json:
             print_json({"ok": True, "purged": name})
         else:
             print(f"Purged environment '{name}'.")
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @app.command()
 def show(ctx: typer.Context, name: EnvArg) -> None:
     """Show an environment: state, IP, SSH command, failure and what to run next."""
-    _run(ctx, lambda: _print_environment(ctx, _deployer(ctx).show(name)))
+    run_command(ctx, lambda: print_environment(ctx, deployer_for(ctx).show(name)))
 
 
 @app.command("list")
@@ -288,8 +203,8 @@ def list_environments(ctx: typer.Context) -> None:
     """List the environments in the working directory."""
 
     def body() -> None:
-        envs = _deployer(ctx).list()
-        if _options(ctx).json:
+        envs = deployer_for(ctx).list()
+        if options(ctx).json:
             print_json({"ok": True, "environments": [environment_document(env) for env in envs]})
             return
         if not envs:
@@ -298,14 +213,14 @@ def list_environments(ctx: typer.Context) -> None:
             ip = env.context.instance_ip or "-"
             print(f"{env.name!s:<24} {type(env.state).__name__:<16} {ip}")
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 # --- toolchain ---------------------------------------------------------------------------------------
 
 
 def _print_toolchain(ctx: typer.Context, cli: Path, version: str) -> None:
-    if _options(ctx).json:
+    if options(ctx).json:
         print_json({"ok": True, "pulumi": {"cli": str(cli), "version": version}})
     else:
         print(f"pulumi {version} at {cli}")
@@ -321,7 +236,7 @@ def toolchain_ensure(ctx: typer.Context) -> None:
         found = ensure_pulumi()
         _print_toolchain(ctx, found.cli, found.version)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @toolchain_app.command("status")
@@ -334,7 +249,7 @@ def toolchain_status(ctx: typer.Context) -> None:
         found = find_pulumi()
         _print_toolchain(ctx, found.cli, found.version)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 @toolchain_app.command("build")
@@ -347,7 +262,7 @@ def toolchain_build(ctx: typer.Context) -> None:
         found = build_pulumi_cli()
         _print_toolchain(ctx, found.cli, found.version)
 
-    _run(ctx, body)
+    run_command(ctx, body)
 
 
 def main() -> None:

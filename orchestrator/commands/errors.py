@@ -18,7 +18,7 @@ class CommandFailedError(Exception):
     tip = "Read the trace file for the full error chain and tool output."
 
     def __init__(self, environment: str, failure: FailureContext) -> None:
-        super().__init__(f"{self.command} of '{environment}' failed at step {failure.step.value}: {failure.summary}")
+        super().__init__(f"{self.command} of '{environment}' failed at step {failure.step_name}: {failure.summary}")
         self.environment = environment
         self.failure = failure
 

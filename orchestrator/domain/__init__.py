@@ -2,7 +2,16 @@
 
 from orchestrator.domain.context import EnvironmentContext
 from orchestrator.domain.credentials import SshCredentials
-from orchestrator.domain.environment import TRANSITION_LOGGER, AnyEnvironment, Environment
+from orchestrator.domain.environment import (
+    CONFIGURABLE,
+    IN_PROGRESS,
+    PROVISIONABLE,
+    TRANSITION_LOGGER,
+    AnyEnvironment,
+    Configurable,
+    Environment,
+    Provisionable,
+)
 from orchestrator.domain.errors import (
     DomainError,
     InvalidEnvironmentNameError,
@@ -12,6 +21,7 @@ from orchestrator.domain.errors import (
     InvalidLxdTargetError,
     InvalidSshCredentialsError,
     InvalidTransitionError,
+    RegisteredHostError,
     WrongStateError,
 )
 from orchestrator.domain.failure import FailureContext
@@ -37,11 +47,15 @@ from orchestrator.domain.target import InstanceType, LxdTarget
 from orchestrator.domain.transition import Command, Transition
 
 __all__ = [
+    "CONFIGURABLE",
+    "IN_PROGRESS",
+    "PROVISIONABLE",
     "STATE_TYPES",
     "STATE_TYPES_BY_TAG",
     "TRANSITION_LOGGER",
     "AnyEnvironment",
     "Command",
+    "Configurable",
     "ConfigureFailed",
     "ConfigureStep",
     "Configured",
@@ -68,8 +82,10 @@ __all__ = [
     "LxdTarget",
     "ProvisionFailed",
     "ProvisionStep",
+    "Provisionable",
     "Provisioned",
     "Provisioning",
+    "RegisteredHostError",
     "SshCredentials",
     "State",
     "Step",

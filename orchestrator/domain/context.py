@@ -20,6 +20,8 @@ class EnvironmentContext:
     lxd: LxdTarget
     instance_ip: str | None
     created_at: datetime
+    registered: bool = False
+    """True for a host adopted with `register` (not created by the tool's Pulumi stack)."""
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:

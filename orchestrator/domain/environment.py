@@ -14,6 +14,7 @@ from orchestrator.domain.errors import (
     InvalidFailureContextError,
     InvalidInstanceIpError,
     InvalidTransitionError,
+    RegisteredHostError,
     WrongStateError,
 )
 from orchestrator.domain.failure import FailureContext
@@ -41,6 +42,15 @@ T = TypeVar("T", bound=State)
 
 TRANSITION_LOGGER = "orchestrator.transitions"
 _log = logging.getLogger(TRANSITION_LOGGER)
+
+# States `provision` starts from: first run, retry after a failure, repair of a drifted instance.
+Provisionable: TypeAlias = Created | ProvisionFailed | Provisioned | Configured | ConfigureFailed
+PROVISIONABLE = (Created, ProvisionFailed, Provisioned, Configured, ConfigureFailed)
+# States `configure` starts from: first run, retry after a failure, idempotent re-run.
+Configurable: TypeAlias = Provisioned | ConfigureFailed | Configured
+CONFIGURABLE = (Provisioned, ConfigureFailed, Configured)
+# In-progress states: found without a live lock holder they mean the run was interrupted.
+IN_PROGRESS = (Provisioning, Configuring, Destroying)
 
 # States in which the instance exists and its address is known.
 _NEEDS_IP = (Provisioned, Configuring, Configured, ConfigureFailed)
@@ -184,32 +194,43 @@ class Environment(Generic[S_co]):
 
     # -- transitions --------------------------------------------------------------------------------
 
-    def start_provisioning(self: Environment[Created]) -> Environment[Provisioning]:
-        """Created → Provisioning."""
-        self._guard(Created, "start_provisioning")
+    def start_provisioning(self: Environment[Provisionable]) -> Environment[Provisioning]:
+        """Created → Provisioning; also a retry from ProvisionFailed, and a repair (re-converge the
+        instance) from Provisioned, Configured or ConfigureFailed. Not for a registered host."""
+        self._guard(PROVISIONABLE, "start_provisioning")
+        if self._context.registered:
+            raise RegisteredHostError(str(self.name))
         return self._to(Provisioning(), "provision")
+
+    def start_registering(self: Environment[Created]) -> Environment[Provisioning]:
+        """Created → Provisioning for adopting an existing host (no infrastructure is created)."""
+        self._guard(Created, "start_registering")
+        return self._to(Provisioning(), "register")
+
+    def complete_registration(
+        self: Environment[Provisioning], ip: str, ssh_port: int | None = None
+    ) -> Environment[Provisioned]:
+        """Provisioning → Provisioned for a registered host, recording its address and SSH port."""
+        self._guard(Provisioning, "complete_registration")
+        ssh = self._context.ssh if ssh_port is None else replace(self._context.ssh, port=ssh_port)
+        context = replace(self._context, instance_ip=_address(ip), ssh=ssh, registered=True)
+        return self._to(Provisioned(), "register", context=context)
 
     def complete_provisioning(self: Environment[Provisioning], ip: str) -> Environment[Provisioned]:
         """Provisioning → Provisioned, recording the instance address."""
         self._guard(Provisioning, "complete_provisioning")
-        try:
-            address = str(ip_address(ip))
-        except ValueError:
-            raise InvalidInstanceIpError(
-                f"invalid instance IP address {ip!r}",
-                "pass the IPv4 address that LXD reports for the instance",
-            ) from None
-        return self._to(Provisioned(), "provision", context=replace(self._context, instance_ip=address))
+        return self._to(Provisioned(), "provision", context=replace(self._context, instance_ip=_address(ip)))
 
     def fail_provisioning(self: Environment[Provisioning], failure: FailureContext) -> Environment[ProvisionFailed]:
         """Provisioning → ProvisionFailed."""
         self._guard(Provisioning, "fail_provisioning")
         _check_step(failure, ProvisionStep, "fail_provisioning")
-        return self._to(ProvisionFailed(failure), "provision", step=failure.step.value)
+        return self._to(ProvisionFailed(failure), "provision", step=failure.step_name)
 
-    def start_configuring(self: Environment[Provisioned]) -> Environment[Configuring]:
-        """Provisioned → Configuring."""
-        self._guard(Provisioned, "start_configuring")
+    def start_configuring(self: Environment[Configurable]) -> Environment[Configuring]:
+        """Provisioned → Configuring; also a retry from ConfigureFailed and a re-run from Configured
+        (the playbooks are idempotent)."""
+        self._guard(CONFIGURABLE, "start_configuring")
         return self._to(Configuring(), "configure")
 
     def complete_configuring(self: Environment[Configuring]) -> Environment[Configured]:
@@ -221,7 +242,7 @@ class Environment(Generic[S_co]):
         """Configuring → ConfigureFailed."""
         self._guard(Configuring, "fail_configuring")
         _check_step(failure, ConfigureStep, "fail_configuring")
-        return self._to(ConfigureFailed(failure), "configure", step=failure.step.value)
+        return self._to(ConfigureFailed(failure), "configure", step=failure.step_name)
 
     def start_destroying(self) -> Environment[Destroying]:
         """Any state → Destroying."""
@@ -236,12 +257,14 @@ class Environment(Generic[S_co]):
         """Destroying → DestroyFailed."""
         self._guard(Destroying, "fail_destroying")
         _check_step(failure, DestroyStep, "fail_destroying")
-        return self._to(DestroyFailed(failure), "destroy", step=failure.step.value)
+        return self._to(DestroyFailed(failure), "destroy", step=failure.step_name)
 
-    def _guard(self, expected: type[State], transition: str) -> None:
+    def _guard(self, expected: type[State] | tuple[type[State], ...], transition: str) -> None:
         # The static type of a loaded environment may not match its state; check at run time too.
         if not isinstance(self._state, expected):
-            raise InvalidTransitionError(str(self.name), self._state.tag, transition, expected.tag)
+            accepted = expected if isinstance(expected, tuple) else (expected,)
+            required = " or ".join(state.tag for state in accepted)
+            raise InvalidTransitionError(str(self.name), self._state.tag, transition, required)
 
     def _to(
         self,
@@ -272,10 +295,20 @@ class Environment(Generic[S_co]):
         return moved
 
 
+def _address(ip: str) -> str:
+    try:
+        return str(ip_address(ip))
+    except ValueError:
+        raise InvalidInstanceIpError(
+            f"invalid instance IP address {ip!r}",
+            "pass the IPv4 address that LXD reports for the instance",
+        ) from None
+
+
 def _check_step(failure: FailureContext, expected: type[Step], transition: str) -> None:
     if not isinstance(failure, FailureContext):
         raise TypeError(f"{transition} needs a FailureContext")
-    if not isinstance(failure.step, expected):
+    if failure.step is not None and not isinstance(failure.step, expected):
         raise InvalidFailureContextError(
             f"{transition} got a failure at step {failure.step.value!r}, which is not a {expected.__name__}",
             f"build the failure context with a {expected.__name__} member",

@@ -87,6 +87,16 @@ class InvalidTransitionError(DomainError):
         self.required = required
 
 
+class RegisteredHostError(DomainError):
+    """`provision` on a host adopted with `register`: the tool did not create it and must not recreate it."""
+
+    def __init__(self, env_name: str) -> None:
+        super().__init__(
+            f"environment '{env_name}' is a registered host; provision would create a new instance",
+            f"run `torrust-deploy configure {env_name}` to configure the registered host",
+        )
+
+
 class WrongStateError(DomainError):
     """`require()` found the environment in another state than the command needs."""
 

@@ -14,9 +14,13 @@ MAX_SUMMARY_LENGTH = 500
 
 @dataclass(frozen=True, slots=True)
 class FailureContext:
-    """Failure of one command step. `summary` is folded to one line; timestamps must be tz-aware."""
+    """Failure of one command step. `summary` is folded to one line; timestamps must be tz-aware.
 
-    step: ProvisionStep | ConfigureStep | DestroyStep
+    `step` is None only when the step is unknown: a run that was killed (e.g. SIGKILL) and left its
+    environment in Provisioning/Configuring/Destroying is recorded as interrupted at an unknown step.
+    """
+
+    step: ProvisionStep | ConfigureStep | DestroyStep | None
     error_kind: str
     summary: str
     started_at: datetime
@@ -24,7 +28,7 @@ class FailureContext:
     trace_path: Path | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.step, ProvisionStep | ConfigureStep | DestroyStep):
+        if self.step is not None and not isinstance(self.step, ProvisionStep | ConfigureStep | DestroyStep):
             raise InvalidFailureContextError(
                 f"failure step {self.step!r} is not a ProvisionStep, ConfigureStep or DestroyStep",
                 "pass a member of the step enum of the failing command",
@@ -40,6 +44,11 @@ class FailureContext:
         if len(summary) > MAX_SUMMARY_LENGTH:
             summary = summary[: MAX_SUMMARY_LENGTH - 1] + "…"
         object.__setattr__(self, "summary", summary)
+
+    @property
+    def step_name(self) -> str:
+        """The failed step's value, or "unknown"."""
+        return self.step.value if self.step is not None else "unknown"
 
     @property
     def duration(self) -> timedelta:

@@ -18,16 +18,18 @@ def state_tip(env_name: str, actual: str, required: str) -> str:
     cli = "torrust-deploy"
     destroy = f"`{cli} destroy {env_name}`"
     if actual in ("provision_failed", "configure_failed"):
+        command = _COMMAND_OF[actual]
         return (
-            f"{_COMMAND_OF[actual]} of '{env_name}' failed earlier (its trace file has the details); "
-            f"run {destroy}, then create and provision it again"
+            f"{command} of '{env_name}' failed earlier (its trace file has the details); fix the cause and "
+            f"re-run `{cli} {command} {env_name}` (it continues safely), or run {destroy}"
         )
     if actual == "destroy_failed":
         return f"destroy of '{env_name}' failed earlier; re-run {destroy}"
     if actual in ("provisioning", "configuring"):
+        command = _COMMAND_OF[actual]
         return (
-            f"a previous `{_COMMAND_OF[actual]}` of '{env_name}' stopped before finishing; "
-            f"run {destroy} to clean up and start again"
+            f"a `{command}` of '{env_name}' is running, or was interrupted; once no other process holds the "
+            f"environment, re-run `{cli} {command} {env_name}`, or run {destroy}"
         )
     if actual == "destroying":
         return f"a previous destroy of '{env_name}' stopped before finishing; re-run {destroy}"

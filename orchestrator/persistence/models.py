@@ -77,12 +77,13 @@ class ContextModel(_Model):
     created_at: AwareDatetime
     ssh: SshModel
     lxd: LxdModel
+    registered: bool = False
 
 
 class FailureModel(_Model, Generic[StepT]):
     """Failure context of a *Failed state."""
 
-    step: StepT
+    step: StepT | None
     error_kind: str
     summary: str
     started_at: AwareDatetime
@@ -254,6 +255,7 @@ def _context_model(context: EnvironmentContext) -> ContextModel:
         instance_name=context.instance_name,
         instance_ip=context.instance_ip,
         created_at=context.created_at,
+        registered=context.registered,
         ssh=SshModel(
             private_key_path=str(ssh.private_key_path),
             public_key_path=str(ssh.public_key_path),
@@ -377,6 +379,7 @@ def to_environment(document: EnvironmentDocument, path: Path) -> AnyEnvironment:
             ),
             instance_ip=ctx.instance_ip,
             created_at=_utc(ctx.created_at),
+            registered=ctx.registered,
         )
         state: State
         if isinstance(document, ProvisionFailedDocument | ConfigureFailedDocument | DestroyFailedDocument):

@@ -21,6 +21,7 @@ from orchestrator.domain import (
     Destroying,
     DestroyStep,
     Environment,
+    FailureContext,
     InvalidFailureContextError,
     InvalidInstanceIpError,
     InvalidTransitionError,
@@ -28,6 +29,7 @@ from orchestrator.domain import (
     ProvisionFailed,
     Provisioning,
     ProvisionStep,
+    RegisteredHostError,
     State,
     WrongStateError,
 )
@@ -127,7 +129,7 @@ def test_fail_transitions_carry_the_failure_context(tag: str, state_type: type[S
     assert isinstance(env.state, state_type)
     assert isinstance(env.state, ProvisionFailed | ConfigureFailed | DestroyFailed)
     assert env.state.failure.step is step
-    assert env.pending_transitions[-1].step == step.value
+    assert env.pending_transitions[-1].step == env.state.failure.step_name
 
 
 def test_fail_provisioning_rejects_a_failure_from_another_command() -> None:
@@ -158,20 +160,26 @@ def test_complete_destroying_forgets_the_instance_ip() -> None:
     assert destroyed.instance_ip is None
 
 
-# transition name -> (the one state it accepts, extra arguments)
-TRANSITIONS: dict[str, tuple[str, tuple[Any, ...]]] = {
-    "start_provisioning": ("created", ()),
-    "complete_provisioning": ("provisioning", (IP,)),
-    "fail_provisioning": ("provisioning", (failure(ProvisionStep.PULUMI_UP),)),
-    "start_configuring": ("provisioned", ()),
-    "complete_configuring": ("configuring", ()),
-    "fail_configuring": ("configuring", (failure(ConfigureStep.INSTALL_DOCKER),)),
-    "complete_destroying": ("destroying", ()),
-    "fail_destroying": ("destroying", (failure(DestroyStep.REMOVE_STACK),)),
+# transition name -> (the states it accepts, extra arguments)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {
+    "start_provisioning": (
+        ("created", "provision_failed", "provisioned", "configured", "configure_failed"),
+        (),
+    ),
+    "start_registering": (("created",), ()),
+    "complete_provisioning": (("provisioning",), (IP,)),
+    "complete_registration": (("provisioning",), (IP,)),
+    "fail_provisioning": (("provisioning",), (failure(ProvisionStep.PULUMI_UP),)),
+    "start_configuring": (("provisioned", "configure_failed", "configured"), ()),
+    "complete_configuring": (("configuring",), ()),
+    "fail_configuring": (("configuring",), (failure(ConfigureStep.INSTALL_DOCKER),)),
+    "complete_destroying": (("destroying",), ()),
+    "fail_destroying": (("destroying",), (failure(DestroyStep.REMOVE_STACK),)),
 }
 WRONG_STATE_CALLS = [
-    (transition, tag) for transition, (accepted, _) in TRANSITIONS.items() for tag in ALL_TAGS if tag != accepted
+    (transition, tag) for transition, (accepted, _) in TRANSITIONS.items() for tag in ALL_TAGS if tag not in accepted
 ]
+RIGHT_STATE_CALLS = [(transition, tag) for transition, (accepted, _) in TRANSITIONS.items() for tag in accepted]
 
 
 @pytest.mark.parametrize(("transition", "tag"), WRONG_STATE_CALLS)
@@ -182,20 +190,56 @@ def test_transition_on_a_wrong_state_raises_at_run_time(transition: str, tag: st
     with pytest.raises(InvalidTransitionError) as caught:
         getattr(env, transition)(*args)
 
+    required = " or ".join(accepted)
     assert str(caught.value) == (
-        f"cannot {transition} environment 'e2e': it is in state {tag}, and {transition} needs state {accepted}"
+        f"cannot {transition} environment 'e2e': it is in state {tag}, and {transition} needs state {required}"
     )
     assert caught.value.tip
-    assert (caught.value.actual, caught.value.required) == (tag, accepted)
+    assert (caught.value.actual, caught.value.required) == (tag, required)
 
 
-def test_start_provisioning_on_a_provisioned_environment_says_it_is_already_provisioned() -> None:
-    env: Any = BUILDERS["provisioned"]()
+@pytest.mark.parametrize(("transition", "tag"), RIGHT_STATE_CALLS)
+def test_transition_from_each_accepted_state_succeeds(transition: str, tag: str) -> None:
+    env: Any = BUILDERS[tag]()
+    _, args = TRANSITIONS[transition]
 
-    with pytest.raises(InvalidTransitionError) as caught:
-        env.start_provisioning()
+    moved = getattr(env, transition)(*args)
 
-    assert caught.value.tip == "'e2e' is already provisioned; run `torrust-deploy destroy e2e` to start over"
+    assert moved.last_seq == env.last_seq + 1
+
+
+def test_provisioning_a_registered_host_is_refused_with_a_tip_to_configure() -> None:
+    registering = BUILDERS["created"]().require(Created).start_registering()
+    registered: Any = registering.complete_registration(IP, ssh_port=2222)
+
+    with pytest.raises(RegisteredHostError) as caught:
+        registered.start_provisioning()
+
+    assert "torrust-deploy configure e2e" in caught.value.tip
+
+
+def test_registration_records_address_port_and_that_the_host_was_adopted() -> None:
+    registering = BUILDERS["created"]().require(Created).start_registering()
+
+    registered = registering.complete_registration(IP, ssh_port=2222)
+
+    assert isinstance(registered.state, Provisioned)
+    assert registered.instance_ip == IP
+    assert registered.context.ssh.port == 2222
+    assert registered.context.registered
+    assert [t.command for t in registered.pending_transitions][-2:] == ["register", "register"]
+
+
+def test_a_failure_at_an_unknown_step_records_an_interrupted_run() -> None:
+    now = datetime.now(UTC)
+    interrupted = FailureContext(
+        step=None, error_kind="Interrupted", summary="process gone", started_at=now, failed_at=now
+    )
+
+    failed = BUILDERS["configuring"]().require(Configuring).fail_configuring(interrupted)
+
+    assert failed.state.failure.step_name == "unknown"
+    assert failed.pending_transitions[-1].step == "unknown"
 
 
 @pytest.mark.parametrize("tag", ALL_TAGS)
@@ -227,7 +271,7 @@ def test_require_narrows_a_loaded_environment_so_the_next_transition_type_checks
         ("provision_failed", Provisioned, "provision of 'e2e' failed earlier"),
         ("configure_failed", Configured, "configure of 'e2e' failed earlier"),
         ("destroy_failed", Created, "re-run `torrust-deploy destroy e2e`"),
-        ("provisioning", Provisioned, "a previous `provision` of 'e2e' stopped before finishing"),
+        ("provisioning", Provisioned, "a `provision` of 'e2e' is running, or was interrupted"),
         ("destroyed", Provisioned, "'e2e' was destroyed"),
     ],
 )

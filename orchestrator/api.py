@@ -15,32 +15,51 @@ ansible-runner, ssh) are created on first use, so read-only calls never import t
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from orchestrator.commands.create import CreateCommand
-from orchestrator.commands.ports import InfrastructureProvisioner, PlaybookRunner, SshProbe
+from orchestrator.commands.ports import (
+    InfrastructureInspector,
+    InfrastructureProvisioner,
+    PlaybookRunner,
+    SshProbe,
+)
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
-from orchestrator.commands.steps import TraceWriter
+from orchestrator.commands.recover import record_interruption
+from orchestrator.commands.steps import SafeSaver, TraceWriter
 from orchestrator.config import EnvironmentConfig
 from orchestrator.domain import (
+    CONFIGURABLE,
+    IN_PROGRESS,
+    PROVISIONABLE,
     AnyEnvironment,
+    Configurable,
     Configured,
     ConfigureFailed,
     Created,
     Destroyed,
     Environment,
     EnvironmentName,
+    Provisionable,
     Provisioned,
     ProvisionFailed,
+    State,
+    WrongStateError,
 )
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import EnvironmentRepository, JsonFileRepository
 
 if TYPE_CHECKING:
+    from orchestrator.commands.check import DriftReport
+    from orchestrator.infrastructure.interrupt import SignalInterruption
     from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
+    from orchestrator.persistence import TransitionEvent
 
 S = TypeVar("S")
 EnvRef = EnvironmentName | str
@@ -68,9 +87,10 @@ class Adapters:
     provisioner: InfrastructureProvisioner
     playbooks: PlaybookRunner
     ssh: SshProbe
+    inspector: InfrastructureInspector
 
 
-def _name(ref: EnvRef | AnyEnvironment) -> EnvironmentName:
+def _name(ref: EnvRef | Environment[State]) -> EnvironmentName:
     if isinstance(ref, EnvironmentName):
         return ref
     if isinstance(ref, str):
@@ -100,6 +120,7 @@ class Deployer:
         self.ssh_timeout_s = ssh_timeout_s
         self.stale_state = False
         """True when the last command could not save a state: what is on disk is behind."""
+        self._interruption: SignalInterruption | None = None
 
     # --- wiring -------------------------------------------------------------------------------------
 
@@ -107,6 +128,7 @@ class Deployer:
     def adapters(self) -> Adapters:
         if self._adapters is None:
             from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks
+            from orchestrator.infrastructure.pulumi.inspect import LxdInspector
             from orchestrator.infrastructure.pulumi.stacks import PulumiProvisioner
             from orchestrator.infrastructure.pulumi.toolchain import find_pulumi
             from orchestrator.infrastructure.ssh.wait import SshWaiter
@@ -114,10 +136,29 @@ class Deployer:
             toolchain = self._toolchain or find_pulumi()
             self._adapters = Adapters(
                 provisioner=PulumiProvisioner(toolchain, self.layout),
-                playbooks=AnsiblePlaybooks(self.layout.build_dir),
-                ssh=SshWaiter(),
+                playbooks=AnsiblePlaybooks(self.layout.build_dir, cancelled=self.interrupted),
+                ssh=SshWaiter(cancelled=self.interrupted),
+                inspector=LxdInspector(),
             )
         return self._adapters
+
+    def interrupted(self) -> bool:
+        """True once Ctrl-C/SIGTERM arrived during the command that is running now."""
+        return self._interruption is not None and self._interruption.requested()
+
+    @contextlib.contextmanager
+    def _command_run(self, name: EnvironmentName) -> Iterator[AnyEnvironment]:
+        """Hold the environment's lock and the signal guard; yield it as stored, with an interrupted
+        earlier run (an in-progress state nobody holds) recorded as the matching failed state."""
+        from orchestrator.infrastructure.interrupt import SignalInterruption
+
+        with self.repository.lock(name):
+            self._interruption = SignalInterruption()
+            try:
+                with self._interruption.installed():
+                    yield record_interruption(self.show(name), SafeSaver(self.repository))
+            finally:
+                self._interruption = None
 
     @property
     def traces(self) -> TraceWriter:
@@ -140,6 +181,24 @@ class Deployer:
         found = (self.repository.load(name) for name in self.repository.list())
         return [env for env in found if env is not None]
 
+    def is_interrupted(self, env: AnyEnvironment) -> bool:
+        """An in-progress state (Provisioning, Configuring, Destroying) that no live process holds: the run
+        that set it was interrupted. The next command records it as the matching failed state."""
+        return isinstance(env.state, IN_PROGRESS) and not self.repository.is_locked(env.name)
+
+    def history(self, name: EnvRef) -> builtins.list[TransitionEvent]:
+        """The environment's audit trail (events.jsonl), oldest first."""
+        env_name = _name(name)
+        self.show(env_name)
+        read_events = getattr(self.repository, "read_events", None)
+        return list(read_events(env_name)) if read_events is not None else []
+
+    def check(self, name: EnvRef) -> DriftReport:
+        """Compare the stored state with the LXD target (changes nothing)."""
+        from orchestrator.commands.check import CheckCommand
+
+        return CheckCommand(self.adapters.inspector).execute(self.show(name))
+
     # --- commands -----------------------------------------------------------------------------------
 
     def create(self, config: EnvironmentConfig) -> Environment[Created]:
@@ -150,7 +209,8 @@ class Deployer:
             instance_name=config.instance_name,
         )
 
-    def provision(self, env: Environment[Created] | EnvRef) -> Environment[Provisioned]:
+    def provision(self, env: Environment[Provisionable] | EnvRef) -> Environment[Provisioned]:
+        """Create (or retry, or repair) the environment's instance and wait until it is reachable."""
         from orchestrator.commands.provision import ProvisionCommand
 
         adapters = self.adapters
@@ -161,33 +221,64 @@ class Deployer:
             adapters.ssh,
             self.traces,
             self.observer,
+            cancelled=self.interrupted,
             ssh_timeout_s=self.ssh_timeout_s,
         )
-        with self.repository.lock(_name(env)):
-            current = self.show(_name(env)).require(Created)
+        with self._command_run(_name(env)) as current:
+            if not isinstance(current.state, PROVISIONABLE):
+                raise WrongStateError(str(current.name), current.state.tag, Created)
             try:
-                return command.execute(current)
+                return command.execute(cast("Environment[Provisionable]", current))
             finally:
                 self.stale_state = command.stale_state
 
-    def configure(self, env: Environment[Provisioned] | EnvRef) -> Environment[Configured]:
+    def register(
+        self, env: Environment[Created] | EnvRef, ip: str, ssh_port: int | None = None
+    ) -> Environment[Provisioned]:
+        """Adopt an existing host at `ip` (no instance is created); SSH and cloud-init are still checked."""
+        from orchestrator.commands.register import RegisterCommand
+
+        adapters = self.adapters
+        command = RegisterCommand(
+            self.repository,
+            adapters.playbooks,
+            adapters.ssh,
+            self.traces,
+            self.observer,
+            cancelled=self.interrupted,
+            ssh_timeout_s=self.ssh_timeout_s,
+        )
+        with self._command_run(_name(env)) as current:
+            try:
+                return command.execute(current.require(Created), ip, ssh_port)
+            finally:
+                self.stale_state = command.stale_state
+
+    def configure(self, env: Environment[Configurable] | EnvRef) -> Environment[Configured]:
+        """Install Docker and Docker Compose (first run, retry after a failure, or idempotent re-run)."""
         from orchestrator.commands.configure import ConfigureCommand
 
-        command = ConfigureCommand(self.repository, self.adapters.playbooks, self.traces, self.observer)
-        with self.repository.lock(_name(env)):
-            current = self.show(_name(env)).require(Provisioned)
+        command = ConfigureCommand(
+            self.repository, self.adapters.playbooks, self.traces, self.observer, cancelled=self.interrupted
+        )
+        with self._command_run(_name(env)) as current:
+            if not isinstance(current.state, CONFIGURABLE):
+                raise WrongStateError(str(current.name), current.state.tag, Provisioned)
             try:
-                return command.execute(current)
+                return command.execute(cast("Environment[Configurable]", current))
             finally:
                 self.stale_state = command.stale_state
 
     def deploy(self, env: EnvRef | AnyEnvironment) -> Environment[Configured]:
-        """Provision (if not yet) and configure (if not yet): continues from where the environment is."""
+        """Provision (if not yet, or after a failure) and configure (if not yet, or after a failure):
+        continues from wherever the environment is."""
         name = _name(env)
         current = self.show(name)
-        if isinstance(current.state, Configured):
+        if isinstance(current.state, Configured) and not self.is_interrupted(current):
             return current.require(Configured)
-        if isinstance(current.state, Created):
+        if isinstance(current.state, Created | ProvisionFailed) or (
+            isinstance(current.state, IN_PROGRESS[0]) and self.is_interrupted(current)
+        ):
             self.provision(name)
         return self.configure(name)
 
@@ -195,9 +286,15 @@ class Deployer:
         from orchestrator.commands.destroy import DestroyCommand
 
         adapters = self.adapters
-        command = DestroyCommand(self.repository, adapters.provisioner, adapters.playbooks, self.traces, self.observer)
-        with self.repository.lock(_name(env)):
-            current = self.show(_name(env))
+        command = DestroyCommand(
+            self.repository,
+            adapters.provisioner,
+            adapters.playbooks,
+            self.traces,
+            self.observer,
+            cancelled=self.interrupted,
+        )
+        with self._command_run(_name(env)) as current:
             try:
                 return command.execute(current)
             finally:

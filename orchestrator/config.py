@@ -82,6 +82,8 @@ def _resolve(base: Path, path: Path | None) -> Path | None:
 
 
 def _read_document(path: Path) -> dict[str, Any]:
+    if path.exists() and not path.is_file():  # a directory, or a FIFO that would block the read
+        raise ConfigError(f"config file {path} is not a regular file", "Pass the path of the config file itself.")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -104,10 +106,27 @@ def _read_document(path: Path) -> dict[str, Any]:
     return document
 
 
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
+_SECTIONS: dict[str, type[BaseModel]] = {"": EnvironmentConfig, "ssh": SshSection, "lxd": LxdSection}
+_SCHEMA_TIP = "Compare it with `torrust-deploy create template`; `torrust-deploy create schema` prints the schema."
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    """One line for the first problem (and how many more), and a tip for it."""
+    problems = error.errors()
+    first = problems[0]
     location = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"{location}: {first['msg']}"
+    more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    if first["type"] == "extra_forbidden":
+        section = ".".join(str(part) for part in first["loc"][:-1])
+        model = _SECTIONS.get(section)
+        if model is not None:
+            allowed = ", ".join(model.model_fields)
+            where = f"in {section}" if section else "at the top level"
+            return f"unknown field {location}{more}", f"Fields allowed {where}: {allowed}."
+        return f"unknown field {location}{more}", _SCHEMA_TIP
+    if first["type"] == "missing":
+        return f"missing field {location}{more}", _SCHEMA_TIP
+    return f"{location}: {first['msg']}{more}", _SCHEMA_TIP
 
 
 def parse_config(document: dict[str, Any], base_dir: Path, source: str = "config") -> EnvironmentConfig:
@@ -115,10 +134,8 @@ def parse_config(document: dict[str, Any], base_dir: Path, source: str = "config
     try:
         config = EnvironmentConfig.model_validate(document)
     except ValidationError as error:
-        raise ConfigError(
-            f"{source} is invalid: {_describe(error)}",
-            "Compare it with `torrust-deploy create template`; `torrust-deploy create schema` prints the schema.",
-        ) from None
+        problem, tip = _describe(error)
+        raise ConfigError(f"{source} is invalid: {problem}", tip) from None
     ssh = config.ssh.model_copy(
         update={
             "private_key_path": _resolve(base_dir, config.ssh.private_key_path),
@@ -139,6 +156,7 @@ def parse_config(document: dict[str, Any], base_dir: Path, source: str = "config
     except DomainError as error:
         raise ConfigError(f"{source}: {error}", error.tip) from None
     check_key_files(config.ssh)
+    check_tls_files(config.lxd)
     return config
 
 
@@ -147,14 +165,27 @@ def load_config(path: Path) -> EnvironmentConfig:
     return parse_config(_read_document(path), path.resolve().parent, source=f"config file {path}")
 
 
-def _readable(path: Path, what: str) -> bytes:
+def _readable(path: Path, what: str, create_tip: str | None = None) -> bytes:
     if not path.exists():
-        raise ConfigError(f"{what} {path} does not exist", f"Create it (`ssh-keygen -t ed25519 -N '' -f {path}`).")
+        if path.is_symlink():
+            raise ConfigError(f"{what} {path} is a broken symbolic link", "Point the config at the file itself.")
+        raise ConfigError(
+            f"{what} {path} does not exist",
+            create_tip or f"Create the key pair: `ssh-keygen -t ed25519 -N '' -f {_private_half(path)}`.",
+        )
     if not path.is_file():
-        raise ConfigError(f"{what} {path} is not a file", "Point the config at a key file.")
+        raise ConfigError(f"{what} {path} is not a regular file", f"Point the config at the {what} file itself.")
+    unreadable = ConfigError(f"{what} {path} is not readable", f"Give this user read access (`chmod u+r {path}`).")
     if not os.access(path, os.R_OK):
-        raise ConfigError(f"{what} {path} is not readable", f"Give this user read access (`chmod u+r {path}`).")
-    return path.read_bytes()
+        raise unreadable
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise unreadable from None
+
+
+def _private_half(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".pub"))
 
 
 def check_key_files(ssh: SshSection) -> None:
@@ -187,13 +218,53 @@ def check_key_files(ssh: SshSection) -> None:
         ) from None
 
 
-def config_template() -> dict[str, Any]:
-    """A ready-to-edit example config."""
+def check_tls_files(lxd: LxdSection) -> None:
+    """The LXD client certificate, its key and the pinned server certificate, when given, are readable files."""
+    for field, what in (
+        ("client_cert_path", "LXD client certificate"),
+        ("client_key_path", "LXD client key"),
+        ("server_cert_path", "LXD server certificate"),
+    ):
+        path = getattr(lxd, field)
+        if path is not None:
+            _readable(path, what, create_tip=f"Point lxd.{field} at an existing PEM file.")
+
+
+def key_pair_mismatch(ssh: SshSection) -> str | None:
+    """A warning when the private key is not the private half of the public key (SSH would fail later)."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        private_bytes = ssh.private_key_path.read_bytes()
+        if b"OPENSSH PRIVATE KEY" in private_bytes:
+            private = serialization.load_ssh_private_key(private_bytes, password=None)
+        else:
+            private = serialization.load_pem_private_key(private_bytes, password=None)
+        derived = private.public_key().public_bytes(  # type: ignore[union-attr]
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        given = ssh.public_key_path.read_bytes().split()[:2]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    if derived.split()[:2] != given:
+        return (
+            f"the private key {ssh.private_key_path} is not the private half of {ssh.public_key_path}; "
+            "SSH to the instance will fail"
+        )
+    return None
+
+
+def config_template(name: str = "my-env") -> dict[str, Any]:
+    """A ready-to-edit example config for environment `name` (keys in `keys/NAME`, relative to the file)."""
+    try:
+        EnvironmentName(name)
+    except DomainError as error:
+        raise ConfigError(str(error), error.tip) from None
     return {
-        "name": "my-env",
+        "name": name,
         "ssh": {
-            "private_key_path": "keys/my-env",
-            "public_key_path": "keys/my-env.pub",
+            "private_key_path": f"keys/{name}",
+            "public_key_path": f"keys/{name}.pub",
             "username": "torrust",
             "port": 22,
         },

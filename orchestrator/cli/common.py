@@ -1,11 +1,17 @@
-"""What every CLI command shares: global options, running a body with errors rendered, the Deployer."""
+"""What every CLI command shares: global options, running a body with errors rendered, the Deployer.
+
+`day2.py` imports `Options, options, run_command, deployer_for, print_environment, stale_warning,
+ConfirmationRequiredError` from here; keep those names and signatures stable.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,31 +22,53 @@ from orchestrator.cli.render import (
     EXIT_LOCKED,
     EXIT_NOT_FOUND,
     EXIT_USAGE,
-    StderrProgress,
+    CliProgress,
     environment_document,
     environment_text,
+    make_progress,
     print_error,
     print_json,
 )
 
 if TYPE_CHECKING:
     from orchestrator.api import Deployer
+    from orchestrator.domain import AnyEnvironment, EnvironmentName
 
 T = TypeVar("T")
+DEFAULT_LOCK_TIMEOUT_S = 30.0
+_run_log = logging.getLogger("orchestrator.cli.run")
 
 
 @dataclass
 class Options:
+    """The global options of one run (`ctx.find_root().obj`)."""
+
     working_dir: Path
     json: bool
     verbose: int
     debug: bool
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S
+    log_file: Path | None = None
+    progress: CliProgress | None = field(default=None, repr=False)
+    started: float = field(default_factory=time.monotonic, repr=False)
 
 
 def options(ctx: typer.Context) -> Options:
-    options = ctx.find_root().obj
-    assert isinstance(options, Options)
-    return options
+    found = ctx.find_root().obj
+    if not isinstance(found, Options):  # a sub-app invoked on its own (tests): defaults
+        found = Options(working_dir=Path("."), json=False, verbose=0, debug=False)
+        ctx.find_root().obj = found
+    return found
+
+
+def command_name(ctx: typer.Context) -> str:
+    """`create environment`, `provision`, `lab status`, … (the command path without the program name)."""
+    names: list[str] = []
+    current: Any = ctx
+    while current is not None and current.parent is not None:
+        names.append(str(current.info_name))
+        current = current.parent
+    return " ".join(reversed(names))
 
 
 class ConfirmationRequiredError(Exception):
@@ -50,24 +78,30 @@ class ConfirmationRequiredError(Exception):
 
 
 def exit_code(error: BaseException) -> int:
+    """0 ok, 1 command failed, 2 usage/validation/wrong state, 3 lock busy, 4 not found."""
     from orchestrator.api import EnvironmentNotFoundError, PurgeRefusedError
+    from orchestrator.commands.create import EnvironmentAlreadyExistsError
     from orchestrator.config import ConfigError
-    from orchestrator.domain import DomainError, InvalidTransitionError, WrongStateError
+    from orchestrator.domain import DomainError
     from orchestrator.persistence import LockTimeoutError
 
     if isinstance(error, LockTimeoutError):
         return EXIT_LOCKED
     if isinstance(error, EnvironmentNotFoundError):
         return EXIT_NOT_FOUND
-    if isinstance(error, WrongStateError | InvalidTransitionError | PurgeRefusedError | ConfirmationRequiredError):
-        return EXIT_USAGE
-    if isinstance(error, ConfigError | DomainError):
+    usage = (DomainError, ConfigError, PurgeRefusedError, ConfirmationRequiredError, EnvironmentAlreadyExistsError)
+    if isinstance(error, usage):
         return EXIT_USAGE
     return EXIT_FAILED
 
 
+def _environment_param(ctx: typer.Context) -> str | None:
+    value = ctx.params.get("name")
+    return value if isinstance(value, str) else None
+
+
 def run_command(ctx: typer.Context, body: Callable[[], T]) -> T:
-    """Run a command body; render any error as one line + tip and exit with its code."""
+    """Run a command body; render any error as one line + tip (or a JSON error) and exit with its code."""
     opts = options(ctx)
     try:
         return body()
@@ -75,28 +109,70 @@ def run_command(ctx: typer.Context, body: Callable[[], T]) -> T:
         raise
     except Exception as error:
         code = exit_code(error)
+        _run_log.error("%s failed (exit code %d): %s", command_name(ctx), code, error, exc_info=True)
         if opts.debug:
             traceback.print_exc()
-        if not hasattr(error, "tip"):
-            error.tip = "This is unexpected; re-run with --debug and report the traceback."  # type: ignore[attr-defined]
-        print_error(error, code, opts.json)
+        if not getattr(error, "tip", None):
+            try:
+                error.tip = "This is unexpected; re-run with --debug and report the traceback."  # type: ignore[attr-defined]
+            except AttributeError:  # a frozen or slotted exception
+                pass
+        close_progress(ctx)
+        print_error(error, code, opts.json, command_name(ctx), _environment_param(ctx))
         raise typer.Exit(code) from None
+    finally:
+        close_progress(ctx)
+
+
+def close_progress(ctx: typer.Context) -> None:
+    progress = options(ctx).progress
+    if progress is not None:
+        progress.close()
 
 
 def deployer_for(ctx: typer.Context) -> Deployer:
+    """A `Deployer` on the working directory, reporting progress on stderr (rich on a terminal)."""
     from orchestrator.api import Deployer
 
     opts = options(ctx)
-    progress = StderrProgress(verbose=opts.verbose >= 1)
-    return Deployer(working_dir=opts.working_dir, observer=progress)
+    if opts.progress is None:
+        opts.progress = make_progress(verbose=opts.verbose >= 1)
+    return Deployer(working_dir=opts.working_dir, observer=opts.progress, lock_timeout=opts.lock_timeout)
 
 
-def print_environment(ctx: typer.Context, env: Any, extra: dict[str, Any] | None = None) -> None:
+def running_pid(deployer: Deployer, name: EnvironmentName) -> int | None:
+    """The PID of a live process holding `name`'s lock (a command is running on it), if any."""
+    from orchestrator.persistence import LOCK_FILE
+    from orchestrator.persistence.locking import process_alive, read_holder_pid
+
+    pid = read_holder_pid(deployer.repository.environment_dir(name) / LOCK_FILE)
+    return pid if pid is not None and process_alive(pid) else None
+
+
+def print_environment(ctx: typer.Context, env: AnyEnvironment, extra: dict[str, Any] | None = None) -> None:
+    """The environment on stdout: text, or `{"ok": true, "command": …, "environment": {…}, **extra}`."""
     opts = options(ctx)
     if opts.json:
-        print_json({"ok": True, "environment": environment_document(env), **(extra or {})})
+        print_json(
+            {"ok": True, "command": command_name(ctx), "environment": environment_document(env), **(extra or {})}
+        )
     else:
         print(environment_text(env))
+
+
+def print_run_result(ctx: typer.Context, deployer: Deployer, env: AnyEnvironment) -> None:
+    """The result of a lifecycle command: the environment, plus the steps run and the stale flag in JSON."""
+    opts = options(ctx)
+    steps = [step.to_dict() for step in opts.progress.steps] if opts.progress is not None else []
+    print_environment(
+        ctx,
+        env,
+        {
+            "steps": steps,
+            "stale_state": deployer.stale_state,
+            "duration_s": round(time.monotonic() - opts.started, 3),
+        },
+    )
 
 
 def stale_warning(deployer: Deployer) -> None:

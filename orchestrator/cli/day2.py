@@ -1,9 +1,104 @@
-"""Day-2 commands (check, register, history): added to the app by `add_day2_commands`."""
+"""Day-2 commands: `check` (drift), `register` (adopt an existing host), `history` (audit trail).
+
+`check` exits 0 when the environment matches its LXD target and 5 when drift was found.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from orchestrator.cli.common import deployer_for, options, print_environment, run_command, stale_warning
+from orchestrator.cli.render import print_json
+
+if TYPE_CHECKING:
+    from orchestrator.commands.check import DriftReport
+
+EXIT_DRIFT = 5
+EnvArg = Annotated[str, typer.Argument(help="Environment name.", show_default=False)]
+
+
+def _report_document(report: DriftReport) -> dict[str, Any]:
+    observed = report.observation
+    return {
+        "ok": True,
+        "environment": report.environment,
+        "state": report.state,
+        "checked": report.checked,
+        "drifted": report.drifted,
+        "findings": list(report.findings),
+        "note": report.note or None,
+        "observed": None
+        if observed is None
+        else {
+            "instance_exists": observed.instance_exists,
+            "status": observed.status,
+            "ipv4": observed.ipv4,
+            "profile_exists": observed.profile_exists,
+        },
+    }
+
+
+def _report_text(report: DriftReport) -> str:
+    if not report.checked:
+        return f"{report.environment} ({report.state}): nothing to compare — {report.note}"
+    if not report.drifted:
+        return f"{report.environment} ({report.state}): no drift; the instance matches the stored state"
+    lines = [f"{report.environment} ({report.state}): drift found"]
+    lines += [f"  - {finding}" for finding in report.findings]
+    lines.append(f"Tip: run `torrust-deploy provision {report.environment}` to repair it.")
+    return "\n".join(lines)
+
+
+def check(ctx: typer.Context, name: EnvArg) -> None:
+    """Compare the stored state with the LXD target, changing nothing (exit 5 when drift is found)."""
+    report = run_command(ctx, lambda: deployer_for(ctx).check(name))
+    if options(ctx).json:
+        print_json(_report_document(report))
+    else:
+        print(_report_text(report))
+    if report.drifted:
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def register(
+    ctx: typer.Context,
+    name: EnvArg,
+    ip: Annotated[str, typer.Option("--ip", help="Address of the existing host.", show_default=False)],
+    ssh_port: Annotated[int | None, typer.Option("--ssh-port", min=1, max=65535, help="Its SSH port.")] = None,
+) -> None:
+    """Adopt an existing host (Created → Provisioned without Pulumi; SSH and cloud-init are checked)."""
+
+    def body() -> None:
+        deployer = deployer_for(ctx)
+        env = deployer.register(name, ip, ssh_port)
+        stale_warning(deployer)
+        print_environment(ctx, env)
+
+    run_command(ctx, body)
+
+
+def history(ctx: typer.Context, name: EnvArg) -> None:
+    """The environment's audit trail: when, which process, from → to, time spent before, failed step."""
+    events = run_command(ctx, lambda: deployer_for(ctx).history(name))
+    if options(ctx).json:
+        documents = [event.model_dump(mode="json", by_alias=True) for event in events]
+        print_json({"ok": True, "environment": name, "events": documents})
+        return
+    for event in events:
+        before = "" if event.from_state is None else f"{event.from_state} → "
+        spent = event.duration_in_previous_state_s
+        waited = "" if spent is None else f" after {spent:.1f} s"
+        step = f" at step {event.step}" if event.step else ""
+        print(
+            f"{event.time.isoformat(timespec='seconds')}  #{event.seq:<3} {event.command:<9} "
+            f"{before}{event.to_state}{waited}{step}  (pid {event.pid})"
+        )
 
 
 def add_day2_commands(app: typer.Typer) -> None:
     """Register the day-2 commands on the root app."""
+    app.command("check")(check)
+    app.command("register")(register)
+    app.command("history")(history)

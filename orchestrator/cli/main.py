@@ -1,66 +1,177 @@
 """`torrust-deploy`: a thin CLI over `orchestrator.api.Deployer`. It parses, calls, renders — nothing else.
 
-Exit codes: 0 ok, 1 a command failed, 2 bad usage or invalid input, 3 the environment is locked by
-another process, 4 the environment does not exist.
+Results go to stdout (text, or one JSON document with `--json`, see docs/cli-json.md); progress and
+errors go to stderr. Exit codes: 0 ok, 1 a command failed, 2 bad usage, invalid input or wrong state,
+3 the environment is locked by another process, 4 the environment does not exist (docs/cli.md).
+
+Read-only commands (`show`, `list`, `--help`) never import Pulumi, Ansible or pylxd: the modules that
+do are imported inside the commands that need them (and by `Deployer` on first use).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from orchestrator.cli.common import (
+    DEFAULT_LOCK_TIMEOUT_S,
     ConfirmationRequiredError,
     Options,
+    command_name,
     deployer_for,
     options,
     print_environment,
+    print_run_result,
     run_command,
+    running_pid,
     stale_warning,
 )
 from orchestrator.cli.day2 import add_day2_commands
+from orchestrator.cli.group import CliGroup
 from orchestrator.cli.lab import lab_app
-from orchestrator.cli.render import environment_document, print_json
+from orchestrator.cli.logs import LogFormat, setup_logging
+from orchestrator.cli.render import EXIT_USAGE, environment_document, environment_text, print_error, print_json
+
+_run_log = logging.getLogger("orchestrator.cli.run")
 
 app = typer.Typer(
     name="torrust-deploy",
-    help="Take a Torrust Tracker deployment environment from nothing to a configured host.",
+    cls=CliGroup,
+    help="Take a Torrust Tracker deployment environment from nothing to a configured host "
+    "(LXD + Pulumi + Ansible). Start with `torrust-deploy create template`.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-create_app = typer.Typer(help="Create an environment, or print a config template or its JSON Schema.")
-toolchain_app = typer.Typer(help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules).")
+create_app = typer.Typer(
+    help="Create an environment, or print a config template or its JSON Schema.", no_args_is_help=True
+)
+toolchain_app = typer.Typer(
+    help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules).", no_args_is_help=True
+)
 app.add_typer(create_app, name="create")
 app.add_typer(toolchain_app, name="toolchain")
 app.add_typer(lab_app, name="lab")
 add_day2_commands(app)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("torrust-deploy")
+        except PackageNotFoundError:
+            found = "unknown"
+        print(f"torrust-deploy {found}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
     working_dir: Annotated[
-        Path, typer.Option("--working-dir", "-C", help="Folder holding data/ and build/.", show_default=False)
+        Path,
+        typer.Option(
+            "--working-dir",
+            "-C",
+            help="Folder holding data/ (environment state) and build/ (rendered files). Default: the current folder.",
+            show_default=False,
+        ),
     ] = Path("."),
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v tool output, -vv debug logs.")] = 0,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Also write logs to this file.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout, also for errors (docs/cli-json.md).")
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v: tool output and INFO logs on stderr; -vv: DEBUG.")
+    ] = 0,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file",
+            help="Append this run's log to FILE: INFO and up (DEBUG with -vv), state transitions included.",
+            metavar="FILE",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="Log file format: text, json (JSON lines), or auto (json when FILE ends with .jsonl).",
+            metavar="auto|text|json",
+        ),
+    ] = "auto",
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks on errors.")] = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            "--lock-timeout",
+            help="Seconds to wait for another command working on the same environment (then exit code 3).",
+            metavar="SECONDS",
+            min=0.0,
+        ),
+    ] = DEFAULT_LOCK_TIMEOUT_S,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
 ) -> None:
-    ctx.obj = Options(working_dir=working_dir, json=json_output, verbose=verbose, debug=debug)
-    level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file is not None:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    logging.basicConfig(level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    opts = Options(
+        working_dir=working_dir,
+        json=json_output,
+        verbose=verbose,
+        debug=debug,
+        lock_timeout=lock_timeout,
+        log_file=log_file,
+    )
+    ctx.obj = opts
+    if ctx.resilient_parsing:  # shell completion: no side effects
+        return
+    if log_format not in ("auto", "text", "json"):
+        raise typer.BadParameter("use auto, text or json", param_hint="'--log-format'")
+    fmt: LogFormat = "auto" if log_format == "auto" else "json" if log_format == "json" else "text"
+    try:
+        setup_logging(verbose, log_file, fmt)
+    except OSError as error:
+        failure = _LogFileError(f"cannot open the log file {log_file}: {error.strerror or error}")
+        print_error(failure, EXIT_USAGE, json_output, ctx.invoked_subcommand)
+        raise typer.Exit(EXIT_USAGE) from None
+    _run_log.info(
+        "torrust-deploy %s (pid %d, working dir %s)",
+        " ".join(sys.argv[1:]),
+        os.getpid(),
+        working_dir.resolve(),
+        extra={"argv": sys.argv[1:], "working_dir": str(working_dir.resolve())},
+    )
 
 
-EnvArg = Annotated[str, typer.Argument(help="Environment name.", show_default=False)]
-ConfigFileOpt = Annotated[Path, typer.Option("--file", "-f", help="Environment config file (JSON or TOML).")]
+class _LogFileError(Exception):
+    tip = "Give --log-file a path in a folder that exists and is writable."
+
+
+def complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of environment names: the environments in the working directory."""
+    root = ctx.find_root()
+    working_dir = root.params.get("working_dir") or Path(".")
+    try:
+        names = sorted(path.parent.name for path in (Path(working_dir) / "data").glob("*/environment.json"))
+    except OSError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+EnvArg = Annotated[
+    str,
+    typer.Argument(
+        help="Environment name.", show_default=False, autocompletion=complete_environment, metavar="ENVIRONMENT"
+    ),
+]
+ConfigFileOpt = Annotated[
+    Path, typer.Option("--file", "-f", help="Environment config file (JSON, or TOML by its .toml suffix).")
+]
 
 
 # --- create / validate -------------------------------------------------------------------------------
@@ -68,23 +179,37 @@ ConfigFileOpt = Annotated[Path, typer.Option("--file", "-f", help="Environment c
 
 @create_app.command("environment")
 def create_environment(ctx: typer.Context, file: ConfigFileOpt) -> None:
-    """Create an environment (state Created) from a config file."""
+    """Create an environment (state Created) from a config file; nothing is provisioned yet."""
 
     def body() -> None:
         from orchestrator.config import load_config
 
-        env = deployer_for(ctx).create(load_config(file))
+        config = load_config(file)
+        env = deployer_for(ctx).create(config)
         print_environment(ctx, env)
 
     run_command(ctx, body)
 
 
 @create_app.command("template")
-def create_template(ctx: typer.Context) -> None:
-    """Print an example environment config (JSON) to edit."""
-    from orchestrator.config import config_template
+def create_template(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Option("--name", help="Environment name; the key paths become keys/NAME and keys/NAME.pub.")
+    ] = "my-env",
+) -> None:
+    """Print an example environment config (JSON) to save and edit: `create template > env.json`."""
 
-    print_json(config_template())
+    def body() -> None:
+        from orchestrator.config import config_template
+
+        template = config_template(name)
+        if options(ctx).json:
+            print_json({"ok": True, "command": command_name(ctx), "template": template})
+        else:
+            print_json(template)
+
+    run_command(ctx, body)
 
 
 @create_app.command("schema")
@@ -92,19 +217,29 @@ def create_schema(ctx: typer.Context) -> None:
     """Print the JSON Schema of the environment config file."""
     from orchestrator.config import config_schema
 
-    print_json(config_schema())
+    if options(ctx).json:
+        print_json({"ok": True, "command": command_name(ctx), "schema": config_schema()})
+    else:
+        print_json(config_schema())
 
 
 @app.command()
 def validate(ctx: typer.Context, file: ConfigFileOpt) -> None:
-    """Check a config file without creating anything (no network)."""
+    """Check a config file without creating anything (no network): syntax, fields, names, key files."""
 
     def body() -> None:
         from orchestrator.config import load_config
 
         config = load_config(file)
         if options(ctx).json:
-            print_json({"ok": True, "config": config.model_dump(mode="json")})
+            print_json(
+                {
+                    "ok": True,
+                    "command": command_name(ctx),
+                    "file": str(file),
+                    "config": config.model_dump(mode="json"),
+                }
+            )
         else:
             print(f"{file}: valid (environment '{config.name}')")
 
@@ -112,56 +247,67 @@ def validate(ctx: typer.Context, file: ConfigFileOpt) -> None:
 
 
 # --- lifecycle ---------------------------------------------------------------------------------------
+# Each command first reads the environment (cheap, no lock, no adapters) so that an unknown name or a
+# wrong state fails fast and leaves nothing behind; `Deployer` checks again under the lock.
 
 
 @app.command()
 def provision(ctx: typer.Context, name: EnvArg) -> None:
-    """Create the instance (Pulumi + LXD), wait for SSH and cloud-init."""
+    """Create the instance (Pulumi + LXD), wait for SSH and cloud-init. Needs state Created."""
+    from orchestrator.domain import Created
 
     def body() -> None:
         deployer = deployer_for(ctx)
+        deployer.show(name).require(Created)
         env = deployer.provision(name)
         stale_warning(deployer)
-        print_environment(ctx, env)
+        print_run_result(ctx, deployer, env)
 
     run_command(ctx, body)
 
 
 @app.command()
 def configure(ctx: typer.Context, name: EnvArg) -> None:
-    """Install Docker and Docker Compose on a provisioned instance (ansible-runner)."""
+    """Install Docker and Docker Compose on the instance (ansible-runner). Needs state Provisioned."""
+    from orchestrator.domain import Provisioned
 
     def body() -> None:
         deployer = deployer_for(ctx)
+        deployer.show(name).require(Provisioned)
         env = deployer.configure(name)
         stale_warning(deployer)
-        print_environment(ctx, env)
+        print_run_result(ctx, deployer, env)
 
     run_command(ctx, body)
 
 
 @app.command()
 def deploy(ctx: typer.Context, name: EnvArg) -> None:
-    """Provision and configure, continuing from where the environment is."""
+    """Provision and configure, continuing from where the environment is (Created, Provisioned, Configured)."""
+    from orchestrator.domain import Configured, Created, Provisioned
 
     def body() -> None:
         deployer = deployer_for(ctx)
+        current = deployer.show(name)
+        if not isinstance(current.state, Created | Configured):
+            current.require(Provisioned)
         env = deployer.deploy(name)
         stale_warning(deployer)
-        print_environment(ctx, env)
+        print_run_result(ctx, deployer, env)
 
     run_command(ctx, body)
 
 
 @app.command()
 def destroy(ctx: typer.Context, name: EnvArg) -> None:
-    """Delete the environment's instance and stack (from any state)."""
+    """Delete the environment's instance, profile and stack (from any state). Keeps its records."""
 
     def body() -> None:
         deployer = deployer_for(ctx)
+        deployer.show(name)
         env = deployer.destroy(name)
         stale_warning(deployer)
-        print_environment(ctx, env)
+        print_run_result(ctx, deployer, env)
 
     run_command(ctx, body)
 
@@ -171,21 +317,22 @@ def purge(
     ctx: typer.Context,
     name: EnvArg,
     force: Annotated[
-        bool, typer.Option("--force", help="Do not ask; also drop a record whose instance exists.")
+        bool,
+        typer.Option("--force", help="Do not ask; also drop the records of an environment that was not destroyed."),
     ] = False,
 ) -> None:
-    """Delete the environment's record and files (after destroy)."""
+    """Delete the environment's records and files (normally after destroy). Asks first unless --force."""
 
     def body() -> None:
         deployer = deployer_for(ctx)
+        deployer.show(name)
         if not force:
             if not sys.stdin.isatty():
-                deployer.show(name)
                 raise ConfirmationRequiredError(f"purge of '{name}'", f"torrust-deploy purge {name} --force")
-            typer.confirm(f"Delete all records of environment '{name}'?", abort=True)
+            typer.confirm(f"Delete all records of environment '{name}'?", abort=True, err=True)
         deployer.purge(name, force=force)
         if options(ctx).json:
-            print_json({"ok": True, "purged": name})
+            print_json({"ok": True, "command": command_name(ctx), "purged": name})
         else:
             print(f"Purged environment '{name}'.")
 
@@ -194,24 +341,49 @@ def purge(
 
 @app.command()
 def show(ctx: typer.Context, name: EnvArg) -> None:
-    """Show an environment: state, IP, SSH command, failure and what to run next."""
-    run_command(ctx, lambda: print_environment(ctx, deployer_for(ctx).show(name)))
+    """Show an environment: state, IP, SSH command, failed step and trace, and what to run next."""
+
+    def body() -> None:
+        deployer = deployer_for(ctx)
+        env = deployer.show(name)
+        pid = running_pid(deployer, env.name)
+        if options(ctx).json:
+            print_json({"ok": True, "command": command_name(ctx), "environment": environment_document(env, pid)})
+        else:
+            print(environment_text(env, pid))
+
+    run_command(ctx, body)
 
 
 @app.command("list")
 def list_environments(ctx: typer.Context) -> None:
-    """List the environments in the working directory."""
+    """List the environments in the working directory (name, state, IP)."""
 
     def body() -> None:
-        envs = deployer_for(ctx).list()
+        from orchestrator.persistence import UnreadableStateError
+
+        deployer = deployer_for(ctx)
+        found: list[dict[str, Any]] = []
+        unreadable: list[dict[str, Any]] = []
+        for env_name in deployer.repository.list():
+            try:
+                env = deployer.show(env_name)
+            except UnreadableStateError as error:
+                unreadable.append({"name": str(env_name), "message": str(error), "tip": error.tip})
+                continue
+            found.append(environment_document(env, running_pid(deployer, env.name)))
         if options(ctx).json:
-            print_json({"ok": True, "environments": [environment_document(env) for env in envs]})
+            print_json({"ok": True, "command": command_name(ctx), "environments": found, "unreadable": unreadable})
             return
-        if not envs:
+        if not found and not unreadable:
             print("No environments.")
-        for env in envs:
-            ip = env.context.instance_ip or "-"
-            print(f"{env.name!s:<24} {type(env.state).__name__:<16} {ip}")
+            return
+        print(f"{'NAME':<24} {'STATE':<16} IP")
+        for document in found:
+            print(f"{document['name']:<24} {document['state']:<16} {document['instance_ip'] or '-'}")
+        for problem in unreadable:
+            print(f"{problem['name']:<24} {'(unreadable)':<16} -")
+            print(f"Warning: {problem['message']}\nTip: {problem['tip']}", file=sys.stderr)
 
     run_command(ctx, body)
 
@@ -221,7 +393,7 @@ def list_environments(ctx: typer.Context) -> None:
 
 def _print_toolchain(ctx: typer.Context, cli: Path, version: str) -> None:
     if options(ctx).json:
-        print_json({"ok": True, "pulumi": {"cli": str(cli), "version": version}})
+        print_json({"ok": True, "command": command_name(ctx), "pulumi": {"cli": str(cli), "version": version}})
     else:
         print(f"pulumi {version} at {cli}")
 
@@ -263,6 +435,25 @@ def toolchain_build(ctx: typer.Context) -> None:
         _print_toolchain(ctx, found.cli, found.version)
 
     run_command(ctx, body)
+
+
+# --- generated documentation (hidden) ----------------------------------------------------------------
+
+
+@app.command("cli-reference", hidden=True)
+def cli_reference() -> None:
+    """Print the Markdown command reference (docs/cli.md), generated from this CLI."""
+    from orchestrator.cli.reference import render_reference
+
+    sys.stdout.write(render_reference(app))
+
+
+@app.command("cli-schemas", hidden=True)
+def cli_schemas() -> None:
+    """Print the JSON Schemas of every command's --json document."""
+    from orchestrator.cli.schemas import all_schemas
+
+    print_json(all_schemas())
 
 
 def main() -> None:

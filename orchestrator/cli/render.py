@@ -1,67 +1,189 @@
-"""Rendering for the CLI: progress lines on stderr, results on stdout, errors with a tip."""
+"""Rendering for the CLI: progress on stderr, results on stdout, errors as one line + a tip.
+
+Progress: `StderrProgress` prints plain `[2/6] Wait ssh … done (3.1 s)` lines (pipes, files, CI);
+`RichProgress` shows a live spinner with the step's elapsed time when stderr is a terminal. Both
+record the steps they saw, so `--json` results can list them.
+
+The JSON documents built here are described in docs/cli-json.md and checked against the models in
+`orchestrator.cli.schemas`.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
 
 from orchestrator.domain import AnyEnvironment
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_NOT_FOUND = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_FAILED: "the command ran and failed (the environment is in a *Failed state; see the trace file), "
+    "or an unexpected error",
+    EXIT_USAGE: "bad usage or invalid input: unknown option, invalid name or config file, unusable key, "
+    "wrong state for the command, confirmation needed but stdin is not a terminal",
+    EXIT_LOCKED: "another torrust-deploy process holds the environment's lock (its PID is in the message)",
+    EXIT_NOT_FOUND: "no such environment in the working directory",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
-class StderrProgress:
+# --- progress ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    command: str
+    index: int
+    total: int
+    title: str
+    status: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "index": self.index,
+            "total": self.total,
+            "title": self.title,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class _Recorder:
+    steps: list[StepRecord] = field(default_factory=list)
+
+    def _record(self, command: str, index: int, total: int, title: str, status: str, seconds: float) -> None:
+        self.steps.append(StepRecord(command, index, total, title, status, seconds))
+
+
+class StderrProgress(_Recorder):
     """`[2/6] Wait ssh … done (3.1 s)` lines on stderr; tool output only when verbose."""
 
-    def __init__(self, verbose: bool = False) -> None:
+    def __init__(self, verbose: bool = False, stream: TextIO | None = None) -> None:
+        super().__init__()
         self.verbose = verbose
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stderr
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
 
     def step_started(self, command: str, index: int, total: int, title: str) -> None:
-        print(f"[{index}/{total}] {title} …", file=sys.stderr, flush=True)
+        self._print(f"[{index}/{total}] {title} …")
 
     def step_finished(self, command: str, index: int, total: int, title: str, seconds: float) -> None:
-        print(f"[{index}/{total}] {title} … done ({seconds:.1f} s)", file=sys.stderr, flush=True)
+        self._record(command, index, total, title, "done", seconds)
+        self._print(f"[{index}/{total}] {title} … done ({seconds:.1f} s)")
 
     def step_failed(self, command: str, index: int, total: int, title: str, seconds: float) -> None:
-        print(f"[{index}/{total}] {title} … FAILED ({seconds:.1f} s)", file=sys.stderr, flush=True)
+        self._record(command, index, total, title, "failed", seconds)
+        self._print(f"[{index}/{total}] {title} … FAILED ({seconds:.1f} s)")
 
     def detail(self, line: str) -> None:
         if self.verbose:
-            print(f"      {line}", file=sys.stderr, flush=True)
+            self._print(f"      {line}")
+
+    def close(self) -> None:
+        pass
 
 
-def environment_document(env: AnyEnvironment) -> dict[str, Any]:
-    """The stable JSON shape of an environment (used by `show`, `list` and command results)."""
-    context = env.context
-    state = env.state
-    failure = getattr(state, "failure", None)
-    document: dict[str, Any] = {
-        "name": str(context.name),
-        "state": type(state).__name__,
-        "instance_name": context.instance_name,
-        "instance_ip": context.instance_ip,
-        "ssh": {
-            "username": context.ssh.username,
-            "port": context.ssh.port,
-            "private_key_path": str(context.ssh.private_key_path),
-        },
-        "created_at": context.created_at.isoformat(),
-        "failure": None,
-    }
-    if failure is not None:
-        document["failure"] = {
-            "step": failure.step.value,
-            "error_kind": failure.error_kind,
-            "summary": failure.summary,
-            "trace_path": str(failure.trace_path) if failure.trace_path else None,
-            "duration_s": failure.duration.total_seconds(),
-        }
-    return document
+class RichProgress(_Recorder):
+    """A live spinner line per running step (with its elapsed time) on a terminal; a ✓/✗ line per step."""
+
+    def __init__(self, console: Console, verbose: bool = False) -> None:
+        super().__init__()
+        self.verbose = verbose
+        self._console = console
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def _live(self) -> Progress:
+        if self._progress is None:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}", markup=False),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.start()
+        return self._progress
+
+    def _line(self, mark: str, style: str, text: str) -> None:
+        from rich.text import Text
+
+        self._console.print(Text.assemble((mark, style), " ", text))
+
+    def _end_task(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.remove_task(self._task)
+            self._task = None
+
+    def step_started(self, command: str, index: int, total: int, title: str) -> None:
+        self._end_task()
+        self._task = self._live().add_task(f"[{index}/{total}] {title} …", total=None)
+
+    def step_finished(self, command: str, index: int, total: int, title: str, seconds: float) -> None:
+        self._record(command, index, total, title, "done", seconds)
+        self._end_task()
+        self._line("✓", "green", f"[{index}/{total}] {title} … done ({seconds:.1f} s)")
+
+    def step_failed(self, command: str, index: int, total: int, title: str, seconds: float) -> None:
+        self._record(command, index, total, title, "failed", seconds)
+        self._end_task()
+        self._line("✗", "bold red", f"[{index}/{total}] {title} … FAILED ({seconds:.1f} s)")
+
+    def detail(self, line: str) -> None:
+        if self.verbose:
+            from rich.text import Text
+
+            self._console.print(Text(f"      {line}", style="dim"))
+
+    def close(self) -> None:
+        self._end_task()
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+CliProgress = StderrProgress | RichProgress
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def make_progress(verbose: bool) -> CliProgress:
+    """Rich live progress when stderr is a terminal, plain lines otherwise."""
+    if stderr_is_terminal():
+        from rich.console import Console
+
+        return RichProgress(Console(stderr=True), verbose=verbose)
+    return StderrProgress(verbose=verbose)
+
+
+# --- environments ------------------------------------------------------------------------------------
 
 
 def ssh_command_line(env: AnyEnvironment) -> str | None:
@@ -72,63 +194,165 @@ def ssh_command_line(env: AnyEnvironment) -> str | None:
     return f"ssh -i {context.ssh.private_key_path}{port} {context.ssh.username}@{context.instance_ip}"
 
 
-NEXT_STEP = {
-    "Created": "torrust-deploy provision {name}",
+# What to run next, by state. In-progress states are only "stopped" when no process holds the lock.
+NEXT_COMMAND = {
+    "Created": "torrust-deploy deploy {name}",
+    "Provisioning": "torrust-deploy destroy {name}",
     "Provisioned": "torrust-deploy configure {name}",
-    "ProvisionFailed": "torrust-deploy provision {name} (after fixing the cause) or torrust-deploy destroy {name}",
-    "ConfigureFailed": "torrust-deploy configure {name} (after fixing the cause) or torrust-deploy destroy {name}",
+    "ProvisionFailed": "torrust-deploy destroy {name}",
+    "Configuring": "torrust-deploy destroy {name}",
     "Configured": None,
+    "ConfigureFailed": "torrust-deploy destroy {name}",
+    "Destroying": "torrust-deploy destroy {name}",
     "Destroyed": "torrust-deploy purge {name}",
     "DestroyFailed": "torrust-deploy destroy {name}",
 }
+_NEXT_WHY = {
+    "Created": "provision and configure it",
+    "Provisioning": "a provision stopped before finishing; clean up, then purge and create it again",
+    "Provisioned": "install Docker and Docker Compose",
+    "ProvisionFailed": "provision cannot be retried in place; destroy it, then purge and create it again",
+    "Configuring": "a configure stopped before finishing; clean up, then purge and create it again",
+    "ConfigureFailed": "configure cannot be retried in place; destroy it, then purge and create it again",
+    "Destroying": "a destroy stopped before finishing; run it again",
+    "Destroyed": "drop its records (the name can then be created again)",
+    "DestroyFailed": "run destroy again once the cause is fixed",
+}
+_IN_PROGRESS = ("Provisioning", "Configuring", "Destroying")
 
 
-def environment_text(env: AnyEnvironment) -> str:
-    document = environment_document(env)
+def next_command(env: AnyEnvironment, running_pid: int | None = None) -> str | None:
+    state = type(env.state).__name__
+    if running_pid is not None and state in _IN_PROGRESS:
+        return None
+    template = NEXT_COMMAND.get(state)
+    return template.format(name=env.name) if template else None
+
+
+def environment_document(env: AnyEnvironment, running_pid: int | None = None) -> dict[str, Any]:
+    """The stable JSON shape of an environment (`show`, `list` and command results); see docs/cli-json.md."""
+    context = env.context
+    state = env.state
+    failure = getattr(state, "failure", None)
+    lxd = context.lxd
+    document: dict[str, Any] = {
+        "name": str(context.name),
+        "state": type(state).__name__,
+        "state_since": env.state_since.isoformat(),
+        "created_at": context.created_at.isoformat(),
+        "instance_name": context.instance_name,
+        "instance_ip": context.instance_ip,
+        "ssh": {
+            "username": context.ssh.username,
+            "port": context.ssh.port,
+            "private_key_path": str(context.ssh.private_key_path),
+            "public_key_path": str(context.ssh.public_key_path),
+            "command": ssh_command_line(env),
+        },
+        "lxd": {
+            "endpoint": lxd.endpoint,
+            "image_alias": lxd.image_alias,
+            "instance_type": lxd.instance_type,
+            "profile_name": context.profile_name,
+            "network": lxd.network,
+            "storage_pool": lxd.storage_pool,
+        },
+        "failure": None,
+        "running_pid": running_pid,
+        "next_command": next_command(env, running_pid),
+    }
+    if failure is not None:
+        document["failure"] = {
+            "step": failure.step.value,
+            "error_kind": failure.error_kind,
+            "summary": failure.summary,
+            "started_at": failure.started_at.isoformat(),
+            "failed_at": failure.failed_at.isoformat(),
+            "duration_s": round(failure.duration.total_seconds(), 3),
+            "trace_path": str(failure.trace_path) if failure.trace_path else None,
+        }
+    return document
+
+
+def environment_text(env: AnyEnvironment, running_pid: int | None = None) -> str:
+    document = environment_document(env, running_pid)
     lines = [f"Environment: {document['name']}", f"State:       {document['state']}"]
     lines.append(f"Instance:    {document['instance_name']}")
     if document["instance_ip"]:
         lines.append(f"IP address:  {document['instance_ip']}")
-        lines.append(f"SSH:         {ssh_command_line(env)}")
+        lines.append(f"SSH:         {document['ssh']['command']}")
     failure = document["failure"]
     if failure:
-        lines.append(f"Failed step: {failure['step']} ({failure['error_kind']})")
+        lines.append(f"Failed step: {failure['step']} ({failure['error_kind']}, after {failure['duration_s']:.1f} s)")
         lines.append(f"Error:       {failure['summary']}")
         if failure["trace_path"]:
             lines.append(f"Trace:       {failure['trace_path']}")
-    next_step = NEXT_STEP.get(document["state"])
-    if next_step:
-        lines.append(f"Next:        {next_step.format(name=document['name'])}")
+    if running_pid is not None and document["state"] in _IN_PROGRESS:
+        lines.append(f"Running:     process {running_pid} is working on it; wait for it to finish")
+    elif document["next_command"]:
+        why = _NEXT_WHY.get(document["state"])
+        lines.append(f"Next:        {document['next_command']}" + (f"  ({why})" if why else ""))
     return "\n".join(lines)
+
+
+def environment_row(env: AnyEnvironment) -> str:
+    ip = env.context.instance_ip or "-"
+    return f"{env.name!s:<24} {type(env.state).__name__:<16} {ip}"
+
+
+# --- documents and errors ----------------------------------------------------------------------------
 
 
 def print_json(document: Any) -> None:
     print(json.dumps(document, indent=2, sort_keys=False))
 
 
-def error_document(error: BaseException, exit_code: int) -> dict[str, Any]:
+def _first_line(text: str, default: str) -> str:
+    return (text.strip().splitlines() or [default])[0]
+
+
+def error_document(
+    error: BaseException, exit_code: int, command: str | None = None, environment: str | None = None
+) -> dict[str, Any]:
+    """`{"ok": false, "command": …, "error": {…}}` — the error shape of every command (docs/cli-json.md)."""
+    from orchestrator.domain import FailureContext
+
     trace = getattr(error, "trace_path", None)
+    failure = getattr(error, "failure", None)
+    holder = getattr(error, "holder_pid", None)
+    detail = getattr(error, "detail", None)
     return {
         "ok": False,
+        "command": command,
         "error": {
             "kind": type(error).__name__,
-            "message": str(error),
+            "message": _first_line(str(error), type(error).__name__),
             "tip": getattr(error, "tip", None),
             "trace_path": str(trace) if trace else None,
             "exit_code": exit_code,
+            "environment": environment,
+            "failed_step": failure.step_name if isinstance(failure, FailureContext) else None,
+            "holder_pid": holder if isinstance(holder, int) else None,
+            "detail": detail if isinstance(detail, str) and detail else None,
         },
     }
 
 
-def print_error(error: BaseException, exit_code: int, as_json: bool) -> None:
+def print_error(
+    error: BaseException,
+    exit_code: int,
+    as_json: bool,
+    command: str | None = None,
+    environment: str | None = None,
+) -> None:
+    """`Error: …` / `Tip: …` / `Trace: …` on stderr, or the JSON error document on stdout."""
     if as_json:
-        print_json(error_document(error, exit_code))
+        print_json(error_document(error, exit_code, command, environment))
         return
-    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    print(f"Error: {first_line}", file=sys.stderr)
+    print(f"Error: {_first_line(str(error), type(error).__name__)}", file=sys.stderr)
     tip = getattr(error, "tip", None)
     if tip:
-        print(f"Tip: {tip}", file=sys.stderr)
+        print(f"Tip: {_first_line(str(tip), '')}", file=sys.stderr)
     trace = getattr(error, "trace_path", None)
     if trace:
         print(f"Trace: {trace}", file=sys.stderr)

@@ -1,5 +1,7 @@
 """configure: Provisioned → Configuring → Configured | ConfigureFailed.
 
+Also re-runs safely from ConfigureFailed (retry) and Configured (the playbooks are idempotent).
+
 Steps: install Docker Engine, install Docker Compose — one ansible-runner playbook each, idempotent.
 """
 
@@ -8,10 +10,10 @@ from __future__ import annotations
 from functools import partial
 
 from orchestrator.commands.errors import ConfigureFailedError
-from orchestrator.commands.ports import PlaybookRunner
+from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
 from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
-from orchestrator.domain import Configured, ConfigureStep, Environment, Provisioned
+from orchestrator.domain import Configurable, Configured, ConfigureStep, Environment
 from orchestrator.persistence import EnvironmentRepository
 
 PLAYBOOKS = {
@@ -27,23 +29,25 @@ class ConfigureCommand:
         playbooks: PlaybookRunner,
         traces: TraceWriter,
         observer: ProgressObserver | None = None,
+        cancelled: CancelToken = never_cancelled,
     ) -> None:
         self._saver = SafeSaver(repository)
         self._repository = repository
         self._playbooks = playbooks
         self._traces = traces
         self._observer = observer or SilentProgress()
+        self._cancelled = cancelled
         self.changed_tasks = 0
 
     @property
     def stale_state(self) -> bool:
         return self._saver.stale
 
-    def execute(self, env: Environment[Provisioned]) -> Environment[Configured]:
+    def execute(self, env: Environment[Configurable]) -> Environment[Configured]:
         with self._repository.lock(env.name):
             configuring = env.start_configuring()
             self._saver.save(configuring)
-            runner = StepRunner("configure", list(ConfigureStep), self._observer)
+            runner = StepRunner("configure", list(ConfigureStep), self._observer, self._cancelled)
             context = configuring.context
             self.changed_tasks = 0
             try:

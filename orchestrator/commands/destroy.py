@@ -7,7 +7,7 @@ environment's rendered build artifacts.
 from __future__ import annotations
 
 from orchestrator.commands.errors import DestroyFailedError
-from orchestrator.commands.ports import InfrastructureProvisioner, PlaybookRunner
+from orchestrator.commands.ports import CancelToken, InfrastructureProvisioner, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
 from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
 from orchestrator.domain import AnyEnvironment, Destroyed, DestroyStep, Environment
@@ -22,6 +22,7 @@ class DestroyCommand:
         playbooks: PlaybookRunner,
         traces: TraceWriter,
         observer: ProgressObserver | None = None,
+        cancelled: CancelToken = never_cancelled,
     ) -> None:
         self._saver = SafeSaver(repository)
         self._repository = repository
@@ -29,6 +30,7 @@ class DestroyCommand:
         self._playbooks = playbooks
         self._traces = traces
         self._observer = observer or SilentProgress()
+        self._cancelled = cancelled
 
     @property
     def stale_state(self) -> bool:
@@ -38,7 +40,7 @@ class DestroyCommand:
         with self._repository.lock(env.name):
             destroying = env.start_destroying()
             self._saver.save(destroying)
-            runner = StepRunner("destroy", list(DestroyStep), self._observer)
+            runner = StepRunner("destroy", list(DestroyStep), self._observer, self._cancelled)
             context = destroying.context
             try:
                 runner.run(DestroyStep.PULUMI_DESTROY, lambda: self._provisioner.destroy(context, runner.sink))

@@ -10,6 +10,12 @@ from typing import Protocol
 from orchestrator.domain import EnvironmentContext
 
 LineSink = Callable[[str], None]
+CancelToken = Callable[[], bool]
+"""True once the user asked the running command to stop (Ctrl-C, SIGTERM)."""
+
+
+def never_cancelled() -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -48,3 +54,21 @@ class PlaybookRunner(Protocol):
 
 class SshProbe(Protocol):
     def wait(self, context: EnvironmentContext, host: str, timeout_s: float) -> float: ...
+
+
+@dataclass(frozen=True)
+class InstanceObservation:
+    """What the LXD target says about an environment's instance and profile right now."""
+
+    instance_exists: bool
+    status: str | None
+    ipv4: str | None
+    profile_exists: bool
+    profile_differences: tuple[str, ...]
+    """One line per profile key or device that differs from what the stack declares."""
+
+
+class InfrastructureInspector(Protocol):
+    """Reads the real instance without changing anything (for drift checks)."""
+
+    def observe(self, context: EnvironmentContext) -> InstanceObservation: ...

@@ -1,5 +1,9 @@
 """provision: Created → Provisioning → Provisioned(ip) | ProvisionFailed.
 
+Also re-runs safely: from ProvisionFailed (retry) and from Provisioned/Configured/ConfigureFailed (repair:
+`pulumi up` refreshes first, so an instance deleted, stopped or changed behind the tool's back is
+recreated or restarted).
+
 Steps: prepare the Pulumi stack → `up` → read outputs → render the inventory → wait for SSH (real key
 authentication) → wait for cloud-init (ansible-runner). The environment's lock is held for the whole run.
 """
@@ -7,10 +11,17 @@ authentication) → wait for cloud-init (ansible-runner). The environment's lock
 from __future__ import annotations
 
 from orchestrator.commands.errors import ProvisionFailedError
-from orchestrator.commands.ports import InfrastructureProvisioner, InstanceOutputs, PlaybookRunner, SshProbe
+from orchestrator.commands.ports import (
+    CancelToken,
+    InfrastructureProvisioner,
+    InstanceOutputs,
+    PlaybookRunner,
+    SshProbe,
+    never_cancelled,
+)
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
 from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
-from orchestrator.domain import Created, Environment, Provisioned, Provisioning, ProvisionStep
+from orchestrator.domain import Environment, Provisionable, Provisioned, Provisioning, ProvisionStep
 from orchestrator.persistence import EnvironmentRepository
 
 WAIT_CLOUD_INIT_PLAYBOOK = "wait-cloud-init.yml"
@@ -25,6 +36,7 @@ class ProvisionCommand:
         ssh: SshProbe,
         traces: TraceWriter,
         observer: ProgressObserver | None = None,
+        cancelled: CancelToken = never_cancelled,
         ssh_timeout_s: float = 120.0,
     ) -> None:
         self._saver = SafeSaver(repository)
@@ -34,6 +46,7 @@ class ProvisionCommand:
         self._ssh = ssh
         self._traces = traces
         self._observer = observer or SilentProgress()
+        self._cancelled = cancelled
         self._ssh_timeout_s = ssh_timeout_s
 
     @property
@@ -41,11 +54,11 @@ class ProvisionCommand:
         """True when a save failed during the last run: the state on disk is behind the returned one."""
         return self._saver.stale
 
-    def execute(self, env: Environment[Created]) -> Environment[Provisioned]:
+    def execute(self, env: Environment[Provisionable]) -> Environment[Provisioned]:
         with self._repository.lock(env.name):
             provisioning = env.start_provisioning()
             self._saver.save(provisioning)
-            runner = StepRunner("provision", list(ProvisionStep), self._observer)
+            runner = StepRunner("provision", list(ProvisionStep), self._observer, self._cancelled)
             try:
                 outputs = self._run_steps(provisioning, runner)
             except StepFailedError as failed:

@@ -11,6 +11,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from orchestrator.commands.ports import CancelToken, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
 from orchestrator.domain import AnyEnvironment, ConfigureStep, DestroyStep, FailureContext, ProvisionStep
 from orchestrator.persistence import EnvironmentRepository
@@ -18,12 +19,18 @@ from orchestrator.persistence import EnvironmentRepository
 T = TypeVar("T")
 Step = ProvisionStep | ConfigureStep | DestroyStep
 log = logging.getLogger("orchestrator.commands")
+INTERRUPTED = "Interrupted"
+"""The error kind of a failure caused by Ctrl-C/SIGTERM, or by a run that was killed."""
 
 
 class TraceWriter(Protocol):
     def write(
         self, environment: str, command: str, step: str, error: BaseException, tool_output: Sequence[str]
     ) -> Path: ...
+
+
+class InterruptedRunError(Exception):
+    """The user interrupted the command (Ctrl-C / SIGTERM) before or during a step."""
 
 
 class StepFailedError(Exception):
@@ -46,6 +53,7 @@ class StepRunner:
     command: str
     steps: Sequence[Step]
     observer: ProgressObserver
+    cancelled: CancelToken = never_cancelled
     tool_output: list[str] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -56,6 +64,8 @@ class StepRunner:
     def run(self, step: Step, body: Callable[[], T]) -> T:
         index, total = self.steps.index(step) + 1, len(self.steps)
         title = _title(step)
+        if self.cancelled():
+            raise StepFailedError(step, InterruptedRunError(f"interrupted before step {step.value}"))
         self.observer.step_started(self.command, index, total, title)
         began = time.monotonic()
         try:
@@ -77,9 +87,13 @@ class StepRunner:
             log.warning("could not write the trace file for %s: %s", environment, trace_error)
             trace_path = None
         summary = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        error_kind = type(error).__name__
+        if self.cancelled() or isinstance(error, InterruptedRunError):
+            error_kind = INTERRUPTED
+            summary = f"interrupted during {failed.step.value}: {summary}"
         return FailureContext(
             step=failed.step,
-            error_kind=type(error).__name__,
+            error_kind=error_kind,
             summary=summary,
             started_at=self.started_at,
             failed_at=datetime.now(UTC),

@@ -72,6 +72,14 @@ class EnvironmentLocks:
             return lock
 
     @classmethod
+    def held_here(cls, lock_path: Path) -> bool:
+        """Whether this thread holds the lock on `lock_path`."""
+        key = os.path.realpath(lock_path)
+        with _REGISTRY_GUARD:
+            lock = _REGISTRY.get(key)
+        return lock is not None and lock.is_locked
+
+    @classmethod
     @contextlib.contextmanager
     def hold(
         cls, name: str, lock_path: Path, timeout: float, before_release: Callable[[], None] | None = None

@@ -15,7 +15,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from orchestrator.domain import AnyEnvironment, Environment, EnvironmentName, InvalidEnvironmentNameError, State
-from orchestrator.persistence.errors import CorruptStateError, StaleStateError
+from orchestrator.persistence.errors import CorruptStateError, LockTimeoutError, StaleStateError
 from orchestrator.persistence.files import atomic_write, durable_append, ensure_private_dir, remove_temp_files
 from orchestrator.persistence.locking import EnvironmentLocks, pid_path
 from orchestrator.persistence.models import TransitionEvent, dump_document, parse_document, to_environment
@@ -44,6 +44,9 @@ class EnvironmentRepository(Protocol):
 
     def delete(self, name: EnvironmentName) -> None:
         """Remove everything stored for `name`."""
+
+    def is_locked(self, name: EnvironmentName) -> bool:
+        """Whether a command (in any process, this thread included) holds the environment's lock now."""
 
     def lock(self, name: EnvironmentName) -> AbstractContextManager[None]:
         """Exclusive, re-entrant lock on `name`, held by a command for its whole run."""
@@ -101,6 +104,22 @@ class JsonFileRepository:
             name.value, lock_path, self._lock_timeout, before_release=lambda: _forget_if_unused(lock_path)
         ):
             yield
+
+    def is_locked(self, name: EnvironmentName) -> bool:
+        """Whether a command (in any process, this thread included) holds the environment's lock now.
+
+        Probes without waiting; an environment that was never locked has no lock file and is free.
+        """
+        lock_path = self.lock_path(name)
+        if EnvironmentLocks.held_here(lock_path):
+            return True
+        if not lock_path.exists():
+            return False
+        try:
+            with EnvironmentLocks.hold(name.value, lock_path, 0.0):
+                return False
+        except LockTimeoutError:
+            return True
 
     def load(self, name: EnvironmentName) -> AnyEnvironment | None:
         """The saved environment, None if absent; CorruptStateError / UnsupportedSchemaError if unreadable."""

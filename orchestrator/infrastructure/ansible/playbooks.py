@@ -72,9 +72,16 @@ def _runner_stdout(runner: Any) -> list[str]:
 class AnsiblePlaybooks:
     """Runs the shipped playbooks against one host with ansible-runner."""
 
-    def __init__(self, build_dir: Path, playbooks_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        build_dir: Path,
+        playbooks_dir: Path | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
         self._build_dir = build_dir
         self._playbooks_dir = playbooks_dir or shipped_dir("playbooks")
+        # Our own cancel callback keeps ansible-runner from installing (and keeping) its signal handlers.
+        self._cancelled = cancelled or (lambda: False)
 
     def private_data_dir(self, environment: str) -> Path:
         return self._build_dir / environment / "ansible"
@@ -135,6 +142,7 @@ class AnsiblePlaybooks:
                 "ANSIBLE_NOCOLOR": "True",
             },
             event_handler=handle,
+            cancel_callback=self._cancelled,
             quiet=True,
             rotate_artifacts=5,
         )

@@ -7,8 +7,11 @@ secrets provider, and an explicit `PulumiCommand` (the CLI found or built by the
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestrator.commands.ports import InstanceOutputs
@@ -26,6 +29,7 @@ PROJECT_NAME = "torrust-deploy"
 PASSPHRASE = ""  # the file backend's secrets are the stack's own; no secret is stored in it
 OutputSink = Callable[[str], None]
 T = TypeVar("T")
+log = logging.getLogger("orchestrator.infrastructure.pulumi")
 
 
 class StackOperationError(Exception):
@@ -50,15 +54,20 @@ class EngineLog:
             self.sink(line)
 
 
-def load_environment_program() -> Callable[[StackSpec], object]:
-    """`environment_program` from the shipped `stacks/environment.py`."""
+def load_environment_module() -> ModuleType:
+    """The shipped `stacks/environment.py` (the program and the profile it declares)."""
     path = shipped_dir("stacks") / "environment.py"
     module_spec = importlib.util.spec_from_file_location("torrust_deploy_stacks.environment", path)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load the Pulumi program {path}")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    program: Callable[[StackSpec], object] = module.environment_program
+    return module
+
+
+def load_environment_program() -> Callable[[StackSpec], object]:
+    """`environment_program` from the shipped `stacks/environment.py`."""
+    program: Callable[[StackSpec], object] = load_environment_module().environment_program
     return program
 
 
@@ -101,6 +110,17 @@ class PulumiProvisioner:
         self._toolchain = toolchain
         self._layout = layout
 
+    def _stack_locks(self, name: str) -> list[Path]:
+        locks = self._layout.pulumi_backend_dir(name) / ".pulumi" / "locks"
+        return [path for path in locks.rglob("*.json") if path.is_file()] if locks.is_dir() else []
+
+    def _release_stale_lock(self, stack: auto.Stack, name: str) -> None:
+        """Every Pulumi operation on an environment runs under the environment's lock, which the caller
+        holds: a Pulumi lock found now was left by a killed run. `cancel` removes it (file backend)."""
+        if self._stack_locks(name):
+            log.warning("removing the Pulumi stack lock left by an interrupted run of %s", name)
+            stack.cancel()
+
     def _stack(self, context: EnvironmentContext) -> auto.Stack:
         from pulumi import automation as auto
 
@@ -124,12 +144,14 @@ class PulumiProvisioner:
             env_vars=env_vars,
             secrets_provider="passphrase",
         )
-        return auto.create_or_select_stack(
+        stack = auto.create_or_select_stack(
             stack_name=name,
             project_name=PROJECT_NAME,
             program=lambda: _discard(program(spec)),
             opts=options,
         )
+        self._release_stale_lock(stack, name)
+        return stack
 
     def prepare(self, context: EnvironmentContext) -> object:
         """Create or select the environment's stack (the `prepare_stack` step)."""
@@ -141,7 +163,11 @@ class PulumiProvisioner:
         assert isinstance(stack, auto.Stack)
 
         def run(log: EngineLog) -> InstanceOutputs:
-            result = stack.up(on_output=log, color="never")
+            # refresh first: an instance deleted, stopped or changed behind the tool's back is repaired
+            try:
+                result = stack.up(on_output=log, color="never", refresh=True)
+            finally:
+                self._release_stale_lock(stack, stack.name)
             return _outputs(result.outputs)
 
         return _run("up", run, on_output)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from orchestrator.domain import EnvironmentContext
@@ -45,7 +46,18 @@ def ssh_command(host: str, port: int, username: str, private_key_path: Path, *re
     ]
 
 
-def wait_for_ssh(host: str, port: int, username: str, private_key_path: Path, timeout_s: float = 120.0) -> float:
+class SshWaitInterruptedError(Exception):
+    """The command was interrupted while waiting for SSH."""
+
+
+def wait_for_ssh(
+    host: str,
+    port: int,
+    username: str,
+    private_key_path: Path,
+    timeout_s: float = 120.0,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> float:
     """Return the seconds it took until `ssh … true` succeeded; raise SshNotReadyError at the deadline."""
     started = time.monotonic()
     deadline = started + timeout_s
@@ -72,6 +84,8 @@ def wait_for_ssh(host: str, port: int, username: str, private_key_path: Path, ti
         except subprocess.TimeoutExpired:
             last_error = "ssh timed out"
         attempts.append(f"{time.monotonic() - started:6.1f}: {last_error}")
+        if cancelled():
+            raise SshWaitInterruptedError(f"interrupted while waiting for SSH on {host}:{port}")
         if time.monotonic() >= deadline:
             raise SshNotReadyError(f"{username}@{host}:{port}", timeout_s, auth_error or last_error, attempts)
         time.sleep(POLL_INTERVAL_S)
@@ -80,5 +94,9 @@ def wait_for_ssh(host: str, port: int, username: str, private_key_path: Path, ti
 class SshWaiter:
     """The SshProbe adapter: waits for key authentication as the environment's user."""
 
+    def __init__(self, cancelled: Callable[[], bool] | None = None) -> None:
+        self._cancelled = cancelled or (lambda: False)
+
     def wait(self, context: EnvironmentContext, host: str, timeout_s: float) -> float:
-        return wait_for_ssh(host, context.ssh.port, context.ssh.username, context.ssh.private_key_path, timeout_s)
+        ssh = context.ssh
+        return wait_for_ssh(host, ssh.port, ssh.username, ssh.private_key_path, timeout_s, self._cancelled)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.lab import Keypair, Made, environment_config, ssh_argv, unique
+from bench.lab import Keypair, Made, environment_config, ssh_argv, ssh_run, unique
 from bench.stats import median
 from bench.timing import TimingObserver
 
@@ -55,7 +55,7 @@ def logging_toolchain(directory: Path, log_file: Path) -> Any:
         "start=$(date +%s.%N)\n"
         f'{shlex.quote(str(real.cli))} "$@"\n'
         "rc=$?\n"
-        f'echo "cli $start $(date +%s.%N) $rc $1 $2" >> {log}\n'
+        f'echo "cli $start $(date +%s.%N) $rc $*" >> {log}\n'
         "exit $rc\n",
     )
     real_plugin = real.cli.with_name(PLUGIN_SCRIPT)
@@ -174,6 +174,31 @@ def ansible_breakdown(observer: TimingObserver) -> dict[str, Any]:
     return out
 
 
+def apt_history(text: str) -> list[dict[str, Any]]:
+    """The apt operations the instance ran (`/var/log/apt/history.log`): command line and duration (1 s steps)."""
+    from datetime import datetime
+
+    entries: list[dict[str, Any]] = []
+    current: dict[str, str] = {}
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            if "Start-Date" in current and "End-Date" in current:
+                start = datetime.strptime(current["Start-Date"].strip(), "%Y-%m-%d  %H:%M:%S")
+                end = datetime.strptime(current["End-Date"].strip(), "%Y-%m-%d  %H:%M:%S")
+                entries.append(
+                    {
+                        "commandline": current.get("Commandline", "").strip(),
+                        "seconds": (end - start).total_seconds(),
+                        "installed": len(current.get("Install", "").split("), ")) if current.get("Install") else 0,
+                    }
+                )
+            current = {}
+            continue
+        key, _, value = line.partition(":")
+        current[key.strip()] = value
+    return entries
+
+
 def _time(body: Callable[[], object]) -> float:
     began = time.monotonic()
     body()
@@ -225,6 +250,8 @@ def profile_deploy(keypair: Keypair, base_dir: Path, made: Made, log: Log) -> di
         "per_playbook_fixed_s": median(noop1) - (median(noop3) - median(noop1)) / 2,
         "steps": ansible_breakdown(observer),
     }
+
+    result["apt_history"] = apt_history(ssh_run(ip, keypair, "sudo cat /var/log/apt/history.log"))
 
     # Fixed cost of Pulumi: select the stack and `up` with nothing to change.
     provisioner = PulumiProvisioner(toolchain, deployer.layout)

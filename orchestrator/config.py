@@ -236,11 +236,12 @@ def key_pair_mismatch(ssh: SshSection) -> str | None:
 
     try:
         private_bytes = ssh.private_key_path.read_bytes()
-        if b"OPENSSH PRIVATE KEY" in private_bytes:
-            private = serialization.load_ssh_private_key(private_bytes, password=None)
-        else:
-            private = serialization.load_pem_private_key(private_bytes, password=None)
-        derived = private.public_key().public_bytes(  # type: ignore[union-attr]
+        private: Any = (
+            serialization.load_ssh_private_key(private_bytes, password=None)
+            if b"OPENSSH PRIVATE KEY" in private_bytes
+            else serialization.load_pem_private_key(private_bytes, password=None)
+        )
+        derived: bytes = private.public_key().public_bytes(
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
         )
         given = ssh.public_key_path.read_bytes().split()[:2]

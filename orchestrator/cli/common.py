@@ -112,11 +112,6 @@ def run_command(ctx: typer.Context, body: Callable[[], T]) -> T:
         _run_log.error("%s failed (exit code %d): %s", command_name(ctx), code, error, exc_info=True)
         if opts.debug:
             traceback.print_exc()
-        if not getattr(error, "tip", None):
-            try:
-                error.tip = "This is unexpected; re-run with --debug and report the traceback."  # type: ignore[attr-defined]
-            except AttributeError:  # a frozen or slotted exception
-                pass
         close_progress(ctx)
         print_error(error, code, opts.json, command_name(ctx), _environment_param(ctx))
         raise typer.Exit(code) from None

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import typer
 from typer import _click
 from typer.core import TyperGroup
 
@@ -69,7 +70,7 @@ class CliGroup(TyperGroup):
         except _click.exceptions.ClickException as error:  # e.g. a file option that cannot be opened
             print_error(UsageError(error.format_message(), f"Run `{PROG} --help`."), EXIT_USAGE, as_json)
             sys.exit(error.exit_code)
-        except _click.exceptions.Abort:
+        except typer.Abort:
             print("Aborted.", file=sys.stderr)
             sys.exit(EXIT_FAILED)
         if isinstance(result, int) and not isinstance(result, bool):

@@ -1,13 +1,13 @@
 """`torrust-deploy lab …`: the local LXD lab (daemon, bridge, storage pool, base image).
 
-Progress goes to stderr, results to stdout (``--json``: one JSON document). A lab error prints
-``Error: …`` and ``Tip: …`` on stderr and exits 1. The lab's code (subprocess, pylxd) is imported
-inside the commands so that ``--help`` stays fast.
+Progress goes to stderr, results to stdout (``--json``: one JSON document, see docs/cli-json.md).
+A lab error prints ``Error: …``, the tool output that explains it, and ``Tip: …`` on stderr (with
+``--json``: the common JSON error document on stdout, its ``detail`` holding the tool output) and
+exits 1. The lab's code (subprocess, pylxd) is imported inside the commands so that ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 from collections.abc import Callable
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from orchestrator.cli.render import error_document, print_json
 from orchestrator.infrastructure.lxd.settings import DEFAULT_BRIDGE, DEFAULT_IPV4_ADDRESS
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
         if _root_flag(ctx, "debug"):
             traceback.print_exc()
         if as_json:
-            _print_json({"ok": False, "error": {"message": error.message, "tip": error.tip, "detail": error.detail}})
+            print_json(error_document(error, EXIT_FAILED, _command(ctx)))
+            raise typer.Exit(EXIT_FAILED) from None
         print(f"Error: {error.message}", file=sys.stderr)
         if error.detail:
             for line in error.detail.splitlines():
@@ -76,8 +78,17 @@ def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
         raise typer.Exit(EXIT_FAILED) from None
 
 
-def _print_json(document: dict[str, Any]) -> None:
-    print(json.dumps(document, indent=2, sort_keys=False))
+def _command(ctx: typer.Context) -> str:
+    names: list[str] = []
+    current: Any = ctx
+    while current is not None and current.parent is not None:
+        names.append(str(current.info_name))
+        current = current.parent
+    return " ".join(reversed(names))
+
+
+def _print_json(ctx: typer.Context, document: dict[str, Any]) -> None:
+    print_json({"ok": True, "command": _command(ctx), **document})
 
 
 def status_text(status: LabStatus) -> str:
@@ -112,9 +123,9 @@ def status_text(status: LabStatus) -> str:
     return "\n".join(lines)
 
 
-def _print_status(status: LabStatus, as_json: bool) -> None:
+def _print_status(ctx: typer.Context, status: LabStatus, as_json: bool) -> None:
     if as_json:
-        _print_json({"ok": True, "lab": status.to_dict()})
+        _print_json(ctx, {"lab": status.to_dict()})
     else:
         print(status_text(status))
 
@@ -129,7 +140,7 @@ def up_command(
     """Bring the lab up: packages, lxcfs + lxd daemons, bridge/pool/profile, base image (idempotent)."""
     as_json = json_output or _root_flag(ctx, "json")
     status = _run(ctx, lambda: _lab(bridge, ipv4_address).up(progress=_progress), as_json)
-    _print_status(status, as_json)
+    _print_status(ctx, status, as_json)
 
 
 @lab_app.command("status")
@@ -142,7 +153,7 @@ def status_command(
     """Show what is in place (changes nothing). Exit code 0 whether or not the lab is ready."""
     as_json = json_output or _root_flag(ctx, "json")
     status = _run(ctx, lambda: _lab(bridge, ipv4_address).status(), as_json)
-    _print_status(status, as_json)
+    _print_status(ctx, status, as_json)
 
 
 @lab_app.command("down")
@@ -151,7 +162,7 @@ def down_command(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     as_json = json_output or _root_flag(ctx, "json")
     result: LabDown = _run(ctx, lambda: _lab().down(progress=_progress), as_json)
     if as_json:
-        _print_json({"ok": True, "stopped": list(result.stopped), "left_running": list(result.left_running)})
+        _print_json(ctx, {"stopped": list(result.stopped), "left_running": list(result.left_running)})
         return
     print("Stopped: " + (", ".join(result.stopped) if result.stopped else "nothing (the lab started no daemon)"))
     for item in result.left_running:
@@ -169,8 +180,8 @@ def image_build_command(
     result: ImageResult = _run(ctx, lambda: _lab().build_image(force=force, progress=_progress), as_json)
     if as_json:
         _print_json(
+            ctx,
             {
-                "ok": True,
                 "image": {
                     "alias": result.alias,
                     "tarball": str(result.tarball),
@@ -182,7 +193,7 @@ def image_build_command(
                     "note": result.note,
                     "changes": list(result.changes),
                 },
-            }
+            },
         )
         return
     how = f"built in {result.build_seconds:.1f} s" if result.built else "from the cache"

@@ -53,10 +53,10 @@ create_app = typer.Typer(
 toolchain_app = typer.Typer(
     help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules).", no_args_is_help=True
 )
-app.add_typer(create_app, name="create")
-app.add_typer(toolchain_app, name="toolchain")
-app.add_typer(lab_app, name="lab")
-add_day2_commands(app)
+SETUP, LIFECYCLE, INSPECT, TOOLS = "Set up", "Lifecycle", "Inspect", "Tools"
+app.add_typer(create_app, name="create", rich_help_panel=SETUP)
+app.add_typer(toolchain_app, name="toolchain", rich_help_panel=TOOLS)
+app.add_typer(lab_app, name="lab", rich_help_panel=TOOLS)
 
 
 def _version(value: bool) -> None:
@@ -223,14 +223,15 @@ def create_schema(ctx: typer.Context) -> None:
         print_json(config_schema())
 
 
-@app.command()
+@app.command(rich_help_panel=SETUP)
 def validate(ctx: typer.Context, file: ConfigFileOpt) -> None:
     """Check a config file without creating anything (no network): syntax, fields, names, key files."""
 
     def body() -> None:
-        from orchestrator.config import load_config
+        from orchestrator.config import key_pair_mismatch, load_config
 
         config = load_config(file)
+        warnings = [warning for warning in [key_pair_mismatch(config.ssh)] if warning]
         if options(ctx).json:
             print_json(
                 {
@@ -238,10 +239,13 @@ def validate(ctx: typer.Context, file: ConfigFileOpt) -> None:
                     "command": command_name(ctx),
                     "file": str(file),
                     "config": config.model_dump(mode="json"),
+                    "warnings": warnings,
                 }
             )
-        else:
-            print(f"{file}: valid (environment '{config.name}')")
+            return
+        for warning in warnings:
+            print(f"Warning: {warning}", file=sys.stderr)
+        print(f"{file}: valid (environment '{config.name}')")
 
     run_command(ctx, body)
 
@@ -251,7 +255,7 @@ def validate(ctx: typer.Context, file: ConfigFileOpt) -> None:
 # wrong state fails fast and leaves nothing behind; `Deployer` checks again under the lock.
 
 
-@app.command()
+@app.command(rich_help_panel=LIFECYCLE)
 def provision(ctx: typer.Context, name: EnvArg) -> None:
     """Create the instance (Pulumi + LXD), wait for SSH and cloud-init. Needs state Created."""
     from orchestrator.domain import Created
@@ -266,7 +270,7 @@ def provision(ctx: typer.Context, name: EnvArg) -> None:
     run_command(ctx, body)
 
 
-@app.command()
+@app.command(rich_help_panel=LIFECYCLE)
 def configure(ctx: typer.Context, name: EnvArg) -> None:
     """Install Docker and Docker Compose on the instance (ansible-runner). Needs state Provisioned."""
     from orchestrator.domain import Provisioned
@@ -281,7 +285,7 @@ def configure(ctx: typer.Context, name: EnvArg) -> None:
     run_command(ctx, body)
 
 
-@app.command()
+@app.command(rich_help_panel=LIFECYCLE)
 def deploy(ctx: typer.Context, name: EnvArg) -> None:
     """Provision and configure, continuing from where the environment is (Created, Provisioned, Configured)."""
     from orchestrator.domain import Configured, Created, Provisioned
@@ -298,7 +302,7 @@ def deploy(ctx: typer.Context, name: EnvArg) -> None:
     run_command(ctx, body)
 
 
-@app.command()
+@app.command(rich_help_panel=LIFECYCLE)
 def destroy(ctx: typer.Context, name: EnvArg) -> None:
     """Delete the environment's instance, profile and stack (from any state). Keeps its records."""
 
@@ -312,7 +316,7 @@ def destroy(ctx: typer.Context, name: EnvArg) -> None:
     run_command(ctx, body)
 
 
-@app.command()
+@app.command(rich_help_panel=LIFECYCLE)
 def purge(
     ctx: typer.Context,
     name: EnvArg,
@@ -339,7 +343,7 @@ def purge(
     run_command(ctx, body)
 
 
-@app.command()
+@app.command(rich_help_panel=INSPECT)
 def show(ctx: typer.Context, name: EnvArg) -> None:
     """Show an environment: state, IP, SSH command, failed step and trace, and what to run next."""
 
@@ -355,7 +359,7 @@ def show(ctx: typer.Context, name: EnvArg) -> None:
     run_command(ctx, body)
 
 
-@app.command("list")
+@app.command("list", rich_help_panel=INSPECT)
 def list_environments(ctx: typer.Context) -> None:
     """List the environments in the working directory (name, state, IP)."""
 
@@ -454,6 +458,10 @@ def cli_schemas() -> None:
     from orchestrator.cli.schemas import all_schemas
 
     print_json(all_schemas())
+
+
+# Day-2 commands (check, register, history) come after the lifecycle ones in the help.
+add_day2_commands(app)
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ EXIT_CODES = {
     "wrong state for the command, confirmation needed but stdin is not a terminal",
     EXIT_LOCKED: "another torrust-deploy process holds the environment's lock (its PID is in the message)",
     EXIT_NOT_FOUND: "no such environment in the working directory",
+    5: "`check` found drift between the stored state and the LXD target",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
@@ -311,6 +312,14 @@ def _first_line(text: str, default: str) -> str:
     return (text.strip().splitlines() or [default])[0]
 
 
+UNEXPECTED_TIP = "This is unexpected; re-run with --debug and report the traceback."
+
+
+def _tip(error: BaseException) -> str | None:
+    tip = getattr(error, "tip", None)
+    return _first_line(tip, "") or None if isinstance(tip, str) else None
+
+
 def error_document(
     error: BaseException, exit_code: int, command: str | None = None, environment: str | None = None
 ) -> dict[str, Any]:
@@ -327,7 +336,7 @@ def error_document(
         "error": {
             "kind": type(error).__name__,
             "message": _first_line(str(error), type(error).__name__),
-            "tip": getattr(error, "tip", None),
+            "tip": _tip(error) or UNEXPECTED_TIP,
             "trace_path": str(trace) if trace else None,
             "exit_code": exit_code,
             "environment": environment,
@@ -350,9 +359,7 @@ def print_error(
         print_json(error_document(error, exit_code, command, environment))
         return
     print(f"Error: {_first_line(str(error), type(error).__name__)}", file=sys.stderr)
-    tip = getattr(error, "tip", None)
-    if tip:
-        print(f"Tip: {_first_line(str(tip), '')}", file=sys.stderr)
+    print(f"Tip: {_tip(error) or UNEXPECTED_TIP}", file=sys.stderr)
     trace = getattr(error, "trace_path", None)
     if trace:
         print(f"Trace: {trace}", file=sys.stderr)

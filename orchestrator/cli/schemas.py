@@ -1,0 +1,231 @@
+"""The JSON documents the CLI prints with `--json`, as pydantic models (docs/cli-json.md describes them).
+
+Every command prints exactly one document on stdout: its result (`"ok": true`) or the common error
+document (`"ok": false`). `validate_output(command, text)` checks a command's output against its
+model; `all_schemas()` exports the JSON Schemas (`torrust-deploy cli-schemas`).
+
+The models forbid unknown fields, so a change to a document's shape fails the tests until this file
+and docs/cli-json.md follow it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.config import EnvironmentConfig
+
+StateName = Literal[
+    "Created",
+    "Provisioning",
+    "Provisioned",
+    "ProvisionFailed",
+    "Configuring",
+    "Configured",
+    "ConfigureFailed",
+    "Destroying",
+    "Destroyed",
+    "DestroyFailed",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- parts -------------------------------------------------------------------------------------------
+
+
+class SshDoc(_Strict):
+    username: str
+    port: int = Field(ge=1, le=65535)
+    private_key_path: str
+    public_key_path: str
+    command: str | None = Field(description="`ssh -i KEY USER@IP` once the instance has an address, else null.")
+
+
+class LxdDoc(_Strict):
+    endpoint: str | None = Field(description="null: the local unix socket; else https://HOST:PORT.")
+    image_alias: str
+    instance_type: Literal["container", "virtual-machine"]
+    profile_name: str
+    network: str
+    storage_pool: str
+
+
+class FailureDoc(_Strict):
+    step: str = Field(description="The step that failed, e.g. `wait_ssh` (see docs/cli.md for the steps).")
+    error_kind: str
+    summary: str
+    started_at: str
+    failed_at: str
+    duration_s: float
+    trace_path: str | None
+
+
+class EnvironmentDoc(_Strict):
+    name: str
+    state: StateName
+    state_since: str = Field(description="ISO 8601 time the environment entered its state.")
+    created_at: str
+    instance_name: str
+    instance_ip: str | None
+    ssh: SshDoc
+    lxd: LxdDoc
+    failure: FailureDoc | None = Field(description="Set in the *Failed states.")
+    running_pid: int | None = Field(description="PID of a live process running a command on it (show/list only).")
+    next_command: str | None = Field(description="What to run next; null when Configured or while a command runs.")
+
+
+class StepDoc(_Strict):
+    command: Literal["provision", "configure", "destroy"]
+    index: int = Field(ge=1)
+    total: int = Field(ge=1)
+    title: str
+    status: Literal["done", "failed"]
+    seconds: float = Field(ge=0)
+
+
+class UnreadableDoc(_Strict):
+    name: str
+    message: str
+    tip: str
+
+
+class PulumiDoc(_Strict):
+    cli: str
+    version: str
+
+
+class ErrorDoc(_Strict):
+    kind: str = Field(description="The error class, e.g. WrongStateError, ConfigError, LockTimeoutError.")
+    message: str = Field(description="One line: what failed.")
+    tip: str = Field(description="One line: what to do.")
+    trace_path: str | None = Field(description="Trace file of a failed step (exit code 1), else null.")
+    exit_code: Literal[1, 2, 3, 4]
+    environment: str | None = Field(description="The ENVIRONMENT argument of the command, if it has one.")
+    failed_step: str | None = Field(description="The failed step when a command ran and failed.")
+    holder_pid: int | None = Field(description="The PID holding the environment's lock (exit code 3).")
+    detail: str | None = Field(description="Tool output that explains the error (lab commands).")
+
+
+# --- documents ---------------------------------------------------------------------------------------
+
+
+class _Ok(_Strict):
+    ok: Literal[True]
+    command: str
+
+
+class ErrorDocument(_Strict):
+    """Any command that fails (exit code ≠ 0), including usage errors (`command` null if unknown)."""
+
+    ok: Literal[False]
+    command: str | None
+    error: ErrorDoc
+
+
+class EnvironmentDocument(_Ok):
+    """`create environment`, `show`."""
+
+    environment: EnvironmentDoc
+
+
+class RunDocument(_Ok):
+    """`provision`, `configure`, `deploy`, `destroy`."""
+
+    environment: EnvironmentDoc
+    steps: list[StepDoc] = Field(description="The steps run, in order, with their durations.")
+    stale_state: bool = Field(description="true: a state could not be saved; what is on disk is behind.")
+    duration_s: float
+
+
+class ListDocument(_Ok):
+    environments: list[EnvironmentDoc]
+    unreadable: list[UnreadableDoc] = Field(description="Environments whose state file cannot be read.")
+
+
+class PurgeDocument(_Ok):
+    purged: str
+
+
+class ValidateDocument(_Ok):
+    file: str
+    config: EnvironmentConfig = Field(description="The config with every path resolved (absolute).")
+    warnings: list[str]
+
+
+class TemplateDocument(_Ok):
+    template: EnvironmentConfig
+
+
+class SchemaDocument(_Ok):
+    json_schema: dict[str, Any] = Field(alias="schema")
+
+
+class ToolchainDocument(_Ok):
+    pulumi: PulumiDoc
+
+
+class LabStatusDocument(_Ok):
+    lab: dict[str, Any] = Field(description="ready, problems, settings, packages, daemons, bridge, pool, image.")
+
+
+class LabDownDocument(_Ok):
+    stopped: list[str]
+    left_running: list[str]
+
+
+class LabImageDocument(_Ok):
+    image: dict[str, Any]
+
+
+SCHEMAS: dict[str, type[_Ok]] = {
+    "create environment": EnvironmentDocument,
+    "create template": TemplateDocument,
+    "create schema": SchemaDocument,
+    "validate": ValidateDocument,
+    "provision": RunDocument,
+    "configure": RunDocument,
+    "deploy": RunDocument,
+    "destroy": RunDocument,
+    "purge": PurgeDocument,
+    "show": EnvironmentDocument,
+    "list": ListDocument,
+    "toolchain ensure": ToolchainDocument,
+    "toolchain status": ToolchainDocument,
+    "toolchain build": ToolchainDocument,
+    "lab up": LabStatusDocument,
+    "lab status": LabStatusDocument,
+    "lab down": LabDownDocument,
+    "lab image build": LabImageDocument,
+}
+
+
+def validate_output(command: str, text: str) -> BaseModel:
+    """Parse `text` as exactly one JSON document and validate it: the command's model, or the error model.
+
+    Raises ValueError (json) or pydantic.ValidationError when it does not match.
+    """
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        raise ValueError(f"expected a JSON object, got {type(document).__name__}")
+    if document.get("ok") is False:
+        error = ErrorDocument.model_validate(document)
+        if error.command not in (None, command):
+            raise ValueError(f"error document of command {error.command!r}, expected {command!r}")
+        return error
+    result = SCHEMAS[command].model_validate(document)
+    if result.command != command:
+        raise ValueError(f"document of command {result.command!r}, expected {command!r}")
+    return result
+
+
+def all_schemas() -> dict[str, Any]:
+    """`{"commands": {command: JSON Schema of its result}, "error": JSON Schema of the error document}`."""
+    return {
+        "commands": {command: model.model_json_schema(by_alias=True) for command, model in SCHEMAS.items()},
+        "error": ErrorDocument.model_json_schema(),
+    }

@@ -82,12 +82,8 @@ def setup_logging(verbose: int, log_file: Path | None = None, log_format: LogFor
 
     Raises OSError when the log file cannot be opened.
     """
+    teardown_logging()
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, _MARK, False):
-            root.removeHandler(handler)
-            handler.close()
-
     stderr_level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
     stderr = logging.StreamHandler()  # sys.stderr at the time of the call
     stderr.setLevel(stderr_level)
@@ -109,3 +105,12 @@ def setup_logging(verbose: int, log_file: Path | None = None, log_format: LogFor
         setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(min(levels))
+
+
+def teardown_logging() -> None:
+    """Remove (and close) the handlers `setup_logging` installed."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _MARK, False):
+            root.removeHandler(handler)
+            handler.close()

@@ -292,7 +292,7 @@ def environment_text(env: AnyEnvironment, running_pid: int | None = None) -> str
         lines.append(f"Running:     process {running_pid} is working on it; wait for it to finish")
     elif document["next_command"]:
         why = _NEXT_WHY.get(document["state"])
-        lines.append(f"Next:        {document['next_command']}" + (f"  ({why})" if why else ""))
+        lines.append(f"Next:        {document['next_command']}" + (f" — {why}" if why else ""))
     return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ def meets(value: float, comparison: Comparison, target: float) -> bool:
 def _number(value: float) -> str:
     if math.isinf(value):
         return "inf"
-    if value == int(value) and abs(value) >= 1:
+    if value == int(value) and (abs(value) >= 1 or value == 0):
         return f"{int(value)}"
     if abs(value) >= 100:
         return f"{value:.0f}"

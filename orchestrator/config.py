@@ -77,8 +77,8 @@ class EnvironmentConfig(BaseModel):
 def _resolve(base: Path, path: Path | None) -> Path | None:
     if path is None:
         return None
-    expanded = path.expanduser()
-    return expanded if expanded.is_absolute() else (base / expanded).resolve()
+    # Absolute and normalized, but symbolic links are kept (a key may be a link that gets rotated).
+    return Path(os.path.abspath(base / path.expanduser()))
 
 
 def _read_document(path: Path) -> dict[str, Any]:

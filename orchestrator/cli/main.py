@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -36,6 +37,10 @@ from orchestrator.cli.group import CliGroup
 from orchestrator.cli.lab import lab_app
 from orchestrator.cli.logs import LogFormat, setup_logging
 from orchestrator.cli.render import EXIT_USAGE, environment_document, environment_text, print_error, print_json
+
+if TYPE_CHECKING:
+    from orchestrator.api import Deployer
+    from orchestrator.domain import AnyEnvironment
 
 _run_log = logging.getLogger("orchestrator.cli.run")
 
@@ -251,69 +256,54 @@ def validate(ctx: typer.Context, file: ConfigFileOpt) -> None:
 
 
 # --- lifecycle ---------------------------------------------------------------------------------------
-# Each command first reads the environment (cheap, no lock, no adapters) so that an unknown name or a
-# wrong state fails fast and leaves nothing behind; `Deployer` checks again under the lock.
+# Each command first reads the environment (cheap: no lock, no adapters), so that an unknown name fails
+# fast and leaves nothing behind; `Deployer` checks the state under the environment's lock.
+
+
+def _run_lifecycle(ctx: typer.Context, name: str, run: Callable[[Deployer], AnyEnvironment]) -> None:
+    def body() -> None:
+        deployer = deployer_for(ctx)
+        deployer.show(name)
+        env = run(deployer)
+        stale_warning(deployer)
+        print_run_result(ctx, deployer, env)
+
+    run_command(ctx, body)
 
 
 @app.command(rich_help_panel=LIFECYCLE)
 def provision(ctx: typer.Context, name: EnvArg) -> None:
-    """Create the instance (Pulumi + LXD), wait for SSH and cloud-init. Needs state Created."""
-    from orchestrator.domain import Created
+    """Create the instance (Pulumi + LXD), wait for SSH and cloud-init.
 
-    def body() -> None:
-        deployer = deployer_for(ctx)
-        deployer.show(name).require(Created)
-        env = deployer.provision(name)
-        stale_warning(deployer)
-        print_run_result(ctx, deployer, env)
-
-    run_command(ctx, body)
+    From Created; re-run after a failure or an interrupted run it continues safely, and on a provisioned
+    environment it repairs a missing or changed instance.
+    """
+    _run_lifecycle(ctx, name, lambda deployer: deployer.provision(name))
 
 
 @app.command(rich_help_panel=LIFECYCLE)
 def configure(ctx: typer.Context, name: EnvArg) -> None:
-    """Install Docker and Docker Compose on the instance (ansible-runner). Needs state Provisioned."""
-    from orchestrator.domain import Provisioned
+    """Install Docker and Docker Compose on the instance (ansible-runner).
 
-    def body() -> None:
-        deployer = deployer_for(ctx)
-        deployer.show(name).require(Provisioned)
-        env = deployer.configure(name)
-        stale_warning(deployer)
-        print_run_result(ctx, deployer, env)
-
-    run_command(ctx, body)
+    From Provisioned; re-run after a failure it continues safely, and on a configured environment it
+    changes nothing (the playbooks are idempotent).
+    """
+    _run_lifecycle(ctx, name, lambda deployer: deployer.configure(name))
 
 
 @app.command(rich_help_panel=LIFECYCLE)
 def deploy(ctx: typer.Context, name: EnvArg) -> None:
-    """Provision and configure, continuing from where the environment is (Created, Provisioned, Configured)."""
-    from orchestrator.domain import Configured, Created, Provisioned
-
-    def body() -> None:
-        deployer = deployer_for(ctx)
-        current = deployer.show(name)
-        if not isinstance(current.state, Created | Configured):
-            current.require(Provisioned)
-        env = deployer.deploy(name)
-        stale_warning(deployer)
-        print_run_result(ctx, deployer, env)
-
-    run_command(ctx, body)
+    """Provision and configure, continuing from wherever the environment is (also after a failure)."""
+    _run_lifecycle(ctx, name, lambda deployer: deployer.deploy(name))
 
 
 @app.command(rich_help_panel=LIFECYCLE)
 def destroy(ctx: typer.Context, name: EnvArg) -> None:
-    """Delete the environment's instance, profile and stack (from any state). Keeps its records."""
+    """Delete the environment's instance, profile and stack, from any state. Keeps its records.
 
-    def body() -> None:
-        deployer = deployer_for(ctx)
-        deployer.show(name)
-        env = deployer.destroy(name)
-        stale_warning(deployer)
-        print_run_result(ctx, deployer, env)
-
-    run_command(ctx, body)
+    Destroying a destroyed environment runs again and succeeds (nothing is left to delete).
+    """
+    _run_lifecycle(ctx, name, lambda deployer: deployer.destroy(name))
 
 
 @app.command(rich_help_panel=LIFECYCLE)

@@ -195,29 +195,31 @@ def ssh_command_line(env: AnyEnvironment) -> str | None:
     return f"ssh -i {context.ssh.private_key_path}{port} {context.ssh.username}@{context.instance_ip}"
 
 
-# What to run next, by state. In-progress states are only "stopped" when no process holds the lock.
+# What to run next, by state. A command re-run after a failure continues safely (see the domain's tips);
+# an in-progress state that no live process holds is a run that was interrupted: re-running the same
+# command records the interruption and carries on.
 NEXT_COMMAND = {
     "Created": "torrust-deploy deploy {name}",
-    "Provisioning": "torrust-deploy destroy {name}",
+    "Provisioning": "torrust-deploy provision {name}",
     "Provisioned": "torrust-deploy configure {name}",
-    "ProvisionFailed": "torrust-deploy destroy {name}",
-    "Configuring": "torrust-deploy destroy {name}",
+    "ProvisionFailed": "torrust-deploy provision {name}",
+    "Configuring": "torrust-deploy configure {name}",
     "Configured": None,
-    "ConfigureFailed": "torrust-deploy destroy {name}",
+    "ConfigureFailed": "torrust-deploy configure {name}",
     "Destroying": "torrust-deploy destroy {name}",
     "Destroyed": "torrust-deploy purge {name}",
     "DestroyFailed": "torrust-deploy destroy {name}",
 }
 _NEXT_WHY = {
-    "Created": "provision and configure it",
-    "Provisioning": "a provision stopped before finishing; clean up, then purge and create it again",
-    "Provisioned": "install Docker and Docker Compose",
-    "ProvisionFailed": "provision cannot be retried in place; destroy it, then purge and create it again",
-    "Configuring": "a configure stopped before finishing; clean up, then purge and create it again",
-    "ConfigureFailed": "configure cannot be retried in place; destroy it, then purge and create it again",
-    "Destroying": "a destroy stopped before finishing; run it again",
-    "Destroyed": "drop its records (the name can then be created again)",
-    "DestroyFailed": "run destroy again once the cause is fixed",
+    "Created": "provisions and configures it",
+    "Provisioning": "the provision that set this state was interrupted; this continues it",
+    "Provisioned": "installs Docker and Docker Compose",
+    "ProvisionFailed": "after fixing the cause; it continues safely (or destroy it)",
+    "Configuring": "the configure that set this state was interrupted; this continues it",
+    "ConfigureFailed": "after fixing the cause; it continues safely (or destroy it)",
+    "Destroying": "the destroy that set this state was interrupted; this finishes it",
+    "Destroyed": "drops its records; the name can then be created again",
+    "DestroyFailed": "after fixing the cause",
 }
 _IN_PROGRESS = ("Provisioning", "Configuring", "Destroying")
 
@@ -264,7 +266,7 @@ def environment_document(env: AnyEnvironment, running_pid: int | None = None) ->
     }
     if failure is not None:
         document["failure"] = {
-            "step": failure.step.value,
+            "step": failure.step.value if failure.step is not None else None,
             "error_kind": failure.error_kind,
             "summary": failure.summary,
             "started_at": failure.started_at.isoformat(),
@@ -284,7 +286,8 @@ def environment_text(env: AnyEnvironment, running_pid: int | None = None) -> str
         lines.append(f"SSH:         {document['ssh']['command']}")
     failure = document["failure"]
     if failure:
-        lines.append(f"Failed step: {failure['step']} ({failure['error_kind']}, after {failure['duration_s']:.1f} s)")
+        step = failure["step"] or "unknown step"
+        lines.append(f"Failed step: {step} ({failure['error_kind']}, after {failure['duration_s']:.1f} s)")
         lines.append(f"Error:       {failure['summary']}")
         if failure["trace_path"]:
             lines.append(f"Trace:       {failure['trace_path']}")

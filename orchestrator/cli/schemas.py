@@ -56,7 +56,7 @@ class LxdDoc(_Strict):
 
 
 class FailureDoc(_Strict):
-    step: str = Field(description="The step that failed, e.g. `wait_ssh` (see docs/cli.md for the steps).")
+    step: str | None = Field(description="The step that failed, e.g. `wait_ssh`; null when unknown (interrupted run).")
     error_kind: str
     summary: str
     started_at: str

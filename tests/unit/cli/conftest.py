@@ -21,7 +21,9 @@ from typer.testing import CliRunner
 from orchestrator.api import Adapters, Deployer
 from orchestrator.cli.logs import teardown_logging
 from orchestrator.cli.main import app
+from orchestrator.commands.ports import InstanceObservation
 from orchestrator.config import config_template, load_config
+from orchestrator.domain import EnvironmentContext
 from tests.unit.commands.fakes import FakePlaybooks, FakeProvisioner, FakeSsh
 
 ENV = "demo"
@@ -87,10 +89,24 @@ def write_config(work: Path, document: dict[str, Any] | list[Any] | str, name: s
     return path
 
 
+@dataclass
+class FakeInspector:
+    """Sees the instance the fake provisioner made, running at its address."""
+
+    ipv4: str = "10.200.77.10"
+
+    def observe(self, context: EnvironmentContext) -> InstanceObservation:
+        return InstanceObservation(
+            instance_exists=True, status="Running", ipv4=self.ipv4, profile_exists=True, profile_differences=()
+        )
+
+
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Adapters:
     """Fake Pulumi/ansible/ssh adapters behind every `Deployer` (the real trace writer and repository)."""
-    adapters = Adapters(provisioner=FakeProvisioner(), playbooks=FakePlaybooks(), ssh=FakeSsh())
+    adapters = Adapters(
+        provisioner=FakeProvisioner(), playbooks=FakePlaybooks(), ssh=FakeSsh(), inspector=FakeInspector()
+    )
     monkeypatch.setattr(Deployer, "adapters", property(lambda self: adapters))
     return adapters
 

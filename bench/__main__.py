@@ -1,0 +1,180 @@
+"""`python -m bench [--reps N] [--out bench/results] [--only deploy,scaling,cli,persistence]`
+
+Runs the benchmarks, prints each figure against the floor measured in the same run and its target,
+writes `OUT/<timestamp>.json` and `OUT/<timestamp>.png`. Exit code 0 when every target passed, 1 when
+one failed, 2 when a benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.report import Check, results_document, timestamp, write_json
+
+SECTIONS = ("deploy", "scaling", "cli", "persistence")
+LAB_SECTIONS = ("deploy", "scaling")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--reps", type=int, default=3, help="deploy repetitions (raw and product each; default 3)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results"), help="where results go (bench/results)")
+    parser.add_argument(
+        "--only",
+        type=_sections,
+        default=SECTIONS,
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
+    )
+    parser.add_argument("--cli-rounds", type=int, default=15, help="runs of each CLI command (default 15)")
+    parser.add_argument("--saves", type=int, default=500, help="saves timed for save latency (default 500)")
+    parser.add_argument("--ops", type=int, default=10, help="operations per writer process (default 10)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the extra profiled product deploy")
+    parser.add_argument("--keep-temp", action="store_true", help="keep the temp working dirs (for inspection)")
+    args = parser.parse_args(argv)
+    if args.reps < 1:
+        parser.error("--reps must be at least 1")
+    return args
+
+
+def _sections(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in SECTIONS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown section(s) {', '.join(unknown) or '(none)'}; use {','.join(SECTIONS)}")
+    return chosen
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None
+
+
+def _lab_problem() -> str | None:
+    """Why the LXD sections cannot run, or None when the lab is ready."""
+    try:
+        from orchestrator.infrastructure.lxd.lab import Lab
+
+        status = Lab().status()
+    except Exception as error:
+        return str(error)
+    if not status.ready:
+        return "; ".join(status.problems)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    stamp = timestamp(started)
+    base_dir = Path(tempfile.mkdtemp(prefix=f"bench-{stamp}-"))
+    sections: dict[str, Any] = {}
+    checks: list[Check] = []
+    failures: dict[str, str] = {}
+    durations: dict[str, float] = {}
+    meta: dict[str, Any] = {
+        "started": started.isoformat(),
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "interpreter": sys.executable,
+        "commit": _git_commit(),
+        "reps": args.reps,
+        "sections": list(args.only),
+    }
+    try:
+        from bench.lab import make_keypair
+
+        keypair = make_keypair(base_dir)
+        lab_problem = _lab_problem() if any(section in LAB_SECTIONS for section in args.only) else None
+        runners: dict[str, Callable[[], tuple[dict[str, Any], list[Check]]]] = {}
+        if "persistence" in args.only:
+            from bench import persistence
+
+            runners["persistence"] = lambda: persistence.run(base_dir / "persistence", _log, args.saves, 30, args.ops)
+        if "cli" in args.only:
+            from bench import cli_latency
+
+            runners["cli"] = lambda: cli_latency.run(args.cli_rounds, keypair, base_dir, _log)
+        if "deploy" in args.only:
+            from bench import deploy
+
+            runners["deploy"] = lambda: deploy.run(args.reps, keypair, base_dir, _log, profile=not args.no_profile)
+        if "scaling" in args.only:
+            from bench import scaling
+
+            runners["scaling"] = lambda: scaling.run(keypair, base_dir, _log)
+        for name in SECTIONS:
+            if name not in runners:
+                continue
+            if name in LAB_SECTIONS and lab_problem is not None:
+                failures[name] = f"the LXD lab is not ready: {lab_problem} (run `torrust-deploy lab up`)"
+                _log(f"== {name}: skipped — {failures[name]}")
+                continue
+            _log(f"== {name}")
+            began = time.monotonic()
+            try:
+                (base_dir / name).mkdir(exist_ok=True)
+                result, section_checks = runners[name]()
+            except Exception as error:
+                failures[name] = f"{type(error).__name__}: {error}"
+                _log(f"== {name}: FAILED to run — {failures[name]}")
+                traceback.print_exc()
+                continue
+            finally:
+                durations[name] = time.monotonic() - began
+            sections[name] = result
+            checks.extend(section_checks)
+            for check in section_checks:
+                print(check.line(), flush=True)
+    finally:
+        if args.keep_temp:
+            _log(f"temp working dirs kept in {base_dir}")
+        else:
+            shutil.rmtree(base_dir, ignore_errors=True)
+
+    meta["finished"] = datetime.now(UTC).isoformat()
+    meta["section_seconds"] = durations
+    meta["failures"] = failures
+    document = results_document(meta, sections, checks)
+    json_path = write_json(document, args.out / f"{stamp}.json")
+    chart_path: Path | None = None
+    try:
+        from bench.chart import write_chart
+
+        chart_path = write_chart(sections, args.out / f"{stamp}.png")
+    except Exception as error:
+        _log(f"chart not written: {type(error).__name__}: {error}")
+    summary = document["summary"]
+    print(
+        f"\n{summary['passed']}/{summary['targets']} targets passed"
+        + (f"; {len(failures)} section(s) could not run: {', '.join(failures)}" if failures else "")
+    )
+    print(f"results: {json_path}" + (f"\nchart:   {chart_path}" if chart_path else ""))
+    if failures:
+        return 2
+    return 0 if summary["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

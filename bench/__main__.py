@@ -52,7 +52,9 @@ def _sections(text: str) -> tuple[str, ...]:
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [part for part in chosen if part not in SECTIONS]
     if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"unknown section(s) {', '.join(unknown) or '(none)'}; use {','.join(SECTIONS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown section(s) {', '.join(unknown) or '(none)'}; use {','.join(SECTIONS)}"
+        )
     return chosen
 
 

@@ -25,7 +25,7 @@ def write_chart(sections: dict[str, Any], path: Path) -> Path | None:
     from matplotlib.axes import Axes
 
     panels: list[str] = []
-    deploy = sections.get("deploy")
+    deploy: dict[str, Any] = sections.get("deploy") or {}
     if deploy and "phases" in deploy:
         panels += ["phases", "stacked"]
     if sections.get("scaling"):
@@ -111,7 +111,9 @@ def _scaling(axis: Any, scaling: dict[str, Any]) -> None:
     per_env = [batches[str(count)]["per_environment_s"]["median"] for count in counts]
     axis.plot(counts, totals, marker="o", label="total wall time")
     axis.plot(counts, per_env, marker="s", label="per environment (median)")
-    axis.plot(counts, [totals[0] * count for count in counts], linestyle=":", color="grey", label="serial (n x total(1))")
+    axis.plot(
+        counts, [totals[0] * count for count in counts], linestyle=":", color="grey", label="serial (n x total(1))"
+    )
     axis.set_xticks(counts)
     axis.set_xlabel("environments deployed at once")
     axis.set_ylabel("seconds")

@@ -210,7 +210,9 @@ def summarize_runs(runs: list[Run]) -> dict[str, Any]:
             "paired_ratios": pairs,
         }
     step_names = sorted({name for run in product for name in run.steps})
-    steps = {name: summarize([run.steps[name] for run in product if name in run.steps]).as_dict() for name in step_names}
+    steps = {
+        name: summarize([run.steps[name] for run in product if name in run.steps]).as_dict() for name in step_names
+    }
     destroy_names = sorted({name for run in product for name in run.destroy_steps})
     destroy_steps = {
         name: summarize([run.destroy_steps[name] for run in product if name in run.destroy_steps]).as_dict()
@@ -258,13 +260,17 @@ def checks(summary: dict[str, Any]) -> list[Check]:
             destroy["product"]["median"],
             "s",
             floor=destroy["raw"]["median"],
-            note=f"raw = stop --force + delete; spread {destroy['product']['min']:.2f}-{destroy['product']['max']:.2f} s",
+            note=(
+                f"raw = stop --force + delete; spread {destroy['product']['min']:.2f}-{destroy['product']['max']:.2f} s"
+            ),
         )
     )
     return out
 
 
-def run(reps: int, keypair: Keypair, base_dir: Path, log: Log, profile: bool = True) -> tuple[dict[str, Any], list[Check]]:
+def run(
+    reps: int, keypair: Keypair, base_dir: Path, log: Log, profile: bool = True
+) -> tuple[dict[str, Any], list[Check]]:
     client = lxd_client()
     user_data = cloud_init_user_data(SSH_USER, keypair.public_key)
     made = Made()

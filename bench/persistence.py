@@ -184,7 +184,7 @@ def _handoff_worker(
             os.close(fd)
 
     def lock() -> AbstractContextManager[None]:
-        return raw_lock() if raw else repo.lock(env_name)  # type: ignore[no-any-return]
+        return raw_lock() if raw else repo.lock(env_name)
 
     for index in range(rounds):
         if role == "A":
@@ -216,8 +216,8 @@ def lock_handoff(base_dir: Path, rounds: int, raw: bool) -> list[float]:
     repo.save(_new_environment("bench-handoff"))  # an existing environment: its directory stays
     assert repo.exists(EnvironmentName("bench-handoff"))
     held, waiting, done = ctx.Event(), ctx.Event(), ctx.Event()
-    released_at = ctx.Array("d", rounds, lock=False)  # type: ignore[attr-defined]
-    acquired_at = ctx.Array("d", rounds, lock=False)  # type: ignore[attr-defined]
+    released_at = ctx.Array("d", rounds, lock=False)
+    acquired_at = ctx.Array("d", rounds, lock=False)
     args = (str(data_dir), "bench-handoff", rounds, raw, held, waiting, done, released_at, acquired_at)
     processes = [ctx.Process(target=_handoff_worker, args=(role, *args)) for role in ("A", "B")]  # type: ignore[attr-defined]
     for process in processes:
@@ -295,8 +295,8 @@ def contention(base_dir: Path, writers: int, environments: int, ops: int, raw: b
             (data_dir / name / "counter.json").write_bytes(b'{"seq": 1}')
         else:
             repo.save(_new_environment(name))
-    barrier = ctx.Barrier(writers + 1)  # type: ignore[attr-defined]
-    results = ctx.Queue()  # type: ignore[attr-defined]
+    barrier = ctx.Barrier(writers + 1)
+    results = ctx.Queue()
     processes = [
         ctx.Process(target=_writer, args=(str(data_dir), names, index, ops, raw, barrier, results))  # type: ignore[attr-defined]
         for index in range(writers)
@@ -348,14 +348,16 @@ def contention(base_dir: Path, writers: int, environments: int, ops: int, raw: b
 # --- the section ------------------------------------------------------------------------------------
 
 
-def run(base_dir: Path, log: Log, saves: int = 500, handoffs: int = 30, ops: int = 10) -> tuple[dict[str, Any], list[Check]]:
+def run(
+    base_dir: Path, log: Log, saves: int = 500, handoffs: int = 30, ops: int = 10
+) -> tuple[dict[str, Any], list[Check]]:
     result: dict[str, Any] = {}
     save = save_latency(base_dir, saves)
     result["save"] = save
     log(f"  save: p50 {save['product_ms']['p50']:.2f} ms, p99 {save['product_ms']['p99']:.2f} ms")
     product_gaps = lock_handoff(base_dir, handoffs, raw=False)
     raw_gaps = lock_handoff(base_dir, handoffs, raw=True)
-    handoff = {
+    handoff: dict[str, Any] = {
         "rounds": handoffs,
         "product_ms": summarize([gap * 1000 for gap in product_gaps]).as_dict(),
         "floor_ms": summarize([gap * 1000 for gap in raw_gaps]).as_dict(),

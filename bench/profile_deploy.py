@@ -32,7 +32,11 @@ NOOP_PLAYBOOKS = {
 def _noop_playbook(tasks: int) -> str:
     lines = ["---", "- name: No-op", "  hosts: all", "  gather_facts: false", "  tasks:"]
     for index in range(tasks):
-        lines += [f"    - name: No-op {index + 1}", '      ansible.builtin.command: "true"', "      changed_when: false"]
+        lines += [
+            f"    - name: No-op {index + 1}",
+            '      ansible.builtin.command: "true"',
+            "      changed_when: false",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -264,7 +268,9 @@ def profile_deploy(keypair: Keypair, base_dir: Path, made: Made, log: Log) -> di
     result["pulumi_noop"] = {
         "prepare_s": prepare_s,
         "up_no_changes_s": up_s,
-        "cli_calls": [{"args": c.get("args", "plugin start"), "seconds": round(c.get("seconds", 0.0), 3)} for c in idle_calls],
+        "cli_calls": [
+            {"args": c.get("args", "plugin start"), "seconds": round(c.get("seconds", 0.0), 3)} for c in idle_calls
+        ],
     }
 
     calls = _read_calls(log_file, wall_minus_mono, observer.origin)
@@ -272,9 +278,9 @@ def profile_deploy(keypair: Keypair, base_dir: Path, made: Made, log: Log) -> di
     result["pulumi"] = pulumi_breakdown(observer, deploy_calls)
     result["pulumi_cli_calls_in_deploy"] = sum(1 for c in deploy_calls if c["kind"] == "cli")
     result["pulumi_cli_seconds_in_deploy"] = sum(c["seconds"] for c in deploy_calls if c["kind"] == "cli")
-    result["engine_output"] = [
-        {"at": round(at, 3), "line": line} for at, line in observer.details if line.strip()
-    ][:200]
+    result["engine_output"] = [{"at": round(at, 3), "line": line} for at, line in observer.details if line.strip()][
+        :200
+    ]
 
     began = time.monotonic()
     destroy_observer = TimingObserver()

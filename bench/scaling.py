@@ -8,6 +8,7 @@ deploy's own time. The destroys that follow run in parallel too and are timed th
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.synchronize
 import threading
@@ -89,10 +90,8 @@ def _batch(count: int, keypair: Keypair, base_dir: Path, made: Made, log: Log) -
     try:
         for process in processes:
             process.start()
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # a worker's error is in its report
             barrier.wait(600)
-        except threading.BrokenBarrierError:
-            pass
         reports = [results.get(timeout=1800) for _ in processes]
         for process in processes:
             process.join(120)
@@ -120,7 +119,9 @@ def _batch(count: int, keypair: Keypair, base_dir: Path, made: Made, log: Log) -
     }
 
 
-def run(keypair: Keypair, base_dir: Path, log: Log, counts: tuple[int, ...] = COUNTS) -> tuple[dict[str, Any], list[Check]]:
+def run(
+    keypair: Keypair, base_dir: Path, log: Log, counts: tuple[int, ...] = COUNTS
+) -> tuple[dict[str, Any], list[Check]]:
     made = Made()
     batches: dict[int, dict[str, Any]] = {}
     try:

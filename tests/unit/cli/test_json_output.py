@@ -1,0 +1,204 @@
+"""`--json`: every command prints exactly one document on stdout that matches its schema
+(orchestrator/cli/schemas.py, docs/cli-json.md) — results and errors. Infrastructure is faked here;
+tests/e2e/cli/ runs the same checks against the real lab."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from orchestrator.api import Adapters
+from orchestrator.cli.schemas import (
+    SCHEMAS,
+    EnvironmentDocument,
+    ErrorDocument,
+    ListDocument,
+    RunDocument,
+    validate_output,
+)
+from orchestrator.domain import FailureContext
+from orchestrator.persistence import JsonFileRepository
+from tests.unit.cli.conftest import ENV, make_environment, run_cli
+from tests.unit.commands.fakes import FakeProvisioner, ToolError
+from tests.unit.domain.environments import BUILDERS, created
+
+pytestmark = pytest.mark.usefixtures("fakes")
+
+
+@pytest.fixture(autouse=True)
+def _in_work(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(work)
+
+
+def _ok(work: Path, command: str, *args: str) -> dict[str, object]:
+    result = run_cli(work, *command.split(), *args, json_output=True)
+    assert result.exit_code == 0, result.output
+    validate_output(command, result.stdout)
+    document = json.loads(result.stdout)
+    assert isinstance(document, dict)
+    return document
+
+
+def test_create_template_schema_and_validate(work: Path) -> None:
+    template = _ok(work, "create template", "--name", "other")
+    assert template["template"] == {**template["template"], "name": "other"}  # type: ignore[dict-item]
+    schema = _ok(work, "create schema")
+    assert schema["schema"]["title"] == "EnvironmentConfig"  # type: ignore[index]
+    validated = _ok(work, "validate", "-f", "env.json")
+    assert validated["config"]["ssh"]["private_key_path"] == str(work / "keys" / "demo")  # type: ignore[index]
+    assert validated["warnings"] == []
+
+
+def test_validate_warns_when_the_private_key_is_not_the_public_keys_other_half(work: Path, key_store: Path) -> None:
+    (work / "keys" / "demo.pub").write_bytes((key_store / "other.pub").read_bytes())
+
+    document = _ok(work, "validate", "-f", "env.json")
+    text = run_cli(work, "validate", "-f", "env.json")
+
+    assert "not the private half" in str(document["warnings"])
+    assert text.exit_code == 0
+    assert text.stderr.startswith("Warning: the private key")
+
+
+def test_full_lifecycle_documents(work: Path) -> None:
+    created_doc = EnvironmentDocument.model_validate(_ok(work, "create environment", "-f", "env.json"))
+    assert created_doc.environment.state == "Created"
+    assert created_doc.environment.next_command == f"torrust-deploy deploy {ENV}"
+
+    provisioned = RunDocument.model_validate(_ok(work, "provision", ENV))
+    assert provisioned.environment.state == "Provisioned"
+    assert provisioned.environment.instance_ip == "10.200.77.10"
+    assert provisioned.environment.ssh.command == f"ssh -i {work / 'keys' / 'demo'} torrust@10.200.77.10"
+    assert [step.title for step in provisioned.steps][:2] == ["Prepare stack", "Pulumi up"]
+    assert all(step.status == "done" and step.command == "provision" for step in provisioned.steps)
+    assert provisioned.stale_state is False
+
+    configured = RunDocument.model_validate(_ok(work, "configure", ENV))
+    assert configured.environment.state == "Configured"
+    assert configured.environment.next_command is None
+
+    deployed = RunDocument.model_validate(_ok(work, "deploy", ENV))
+    assert deployed.environment.state == "Configured"
+
+    shown = EnvironmentDocument.model_validate(_ok(work, "show", ENV))
+    assert shown.environment == configured.environment.model_copy(update={"running_pid": None})
+    listed = ListDocument.model_validate(_ok(work, "list"))
+    assert [env.name for env in listed.environments] == [ENV]
+
+    destroyed = RunDocument.model_validate(_ok(work, "destroy", ENV))
+    assert destroyed.environment.state == "Destroyed"
+    assert destroyed.environment.instance_ip is None
+    assert [step.command for step in destroyed.steps] == ["destroy"] * len(destroyed.steps)
+
+    purged = _ok(work, "purge", ENV, "--force")
+    assert purged["purged"] == ENV
+    assert _ok(work, "list")["environments"] == []
+
+
+def test_deploy_from_created_lists_the_steps_of_both_commands(work: Path, fakes: Adapters) -> None:
+    make_environment(work, "created", fakes)
+
+    deployed = RunDocument.model_validate(_ok(work, "deploy", ENV))
+
+    commands = [step.command for step in deployed.steps]
+    assert commands == ["provision"] * 6 + ["configure"] * 2
+    assert [step.index for step in deployed.steps] == [1, 2, 3, 4, 5, 6, 1, 2]
+
+
+def test_failed_provision_prints_an_error_document_with_step_and_trace(work: Path, fakes: Adapters) -> None:
+    make_environment(work, "created", fakes)
+    assert isinstance(fakes.provisioner, FakeProvisioner)
+    fakes.provisioner.fail_up = ToolError("lxd: image not found", ["engine: failed"])
+
+    result = run_cli(work, "provision", ENV, json_output=True)
+
+    assert result.exit_code == 1
+    error = ErrorDocument.model_validate_json(result.stdout).error
+    assert error.kind == "ProvisionFailedError"
+    assert error.failed_step == "pulumi_up"
+    assert error.environment == ENV
+    assert error.trace_path is not None and Path(error.trace_path).is_file()
+    shown = EnvironmentDocument.model_validate(_ok(work, "show", ENV))
+    assert shown.environment.state == "ProvisionFailed"
+    assert shown.environment.failure is not None
+    assert shown.environment.failure.step == "pulumi_up"
+    assert shown.environment.failure.trace_path == error.trace_path
+    assert shown.environment.next_command == f"torrust-deploy provision {ENV}"
+
+
+@pytest.mark.parametrize("tag", sorted(BUILDERS))
+def test_show_and_list_documents_in_every_state(work: Path, tag: str) -> None:
+    JsonFileRepository(work / "data").save(BUILDERS[tag]())
+
+    shown = EnvironmentDocument.model_validate(_ok(work, "show", "e2e"))
+    listed = ListDocument.model_validate(_ok(work, "list"))
+
+    assert shown.environment.state.lower() == tag.replace("_", "")
+    assert listed.environments == [shown.environment]
+    assert (shown.environment.failure is not None) == tag.endswith("_failed")
+
+
+def test_show_of_an_interrupted_run_has_no_step(work: Path) -> None:
+    env = created("cut").start_provisioning()
+    failure = FailureContext(
+        step=None,
+        error_kind="Interrupted",
+        summary="interrupted",
+        started_at=env.state_since,
+        failed_at=datetime.now(UTC),
+    )
+    JsonFileRepository(work / "data").save(env.fail_provisioning(failure))
+
+    shown = EnvironmentDocument.model_validate(_ok(work, "show", "cut"))
+    text = run_cli(work, "show", "cut").stdout
+
+    assert shown.environment.failure is not None and shown.environment.failure.step is None
+    assert "Failed step: unknown step (Interrupted" in text
+
+
+def test_list_reports_an_unreadable_state_file_and_goes_on(work: Path) -> None:
+    repository = JsonFileRepository(work / "data")
+    repository.save(created("good"))
+    repository.save(created("bad"))
+    repository.state_path(created("bad").name).write_text("{not json", encoding="utf-8")
+
+    listed = ListDocument.model_validate(_ok(work, "list"))
+    text = run_cli(work, "list")
+
+    assert [env.name for env in listed.environments] == ["good"]
+    assert [problem.name for problem in listed.unreadable] == ["bad"]
+    assert text.exit_code == 0
+    assert "bad" in text.stdout and "(unreadable)" in text.stdout
+    assert "Warning: state file" in text.stderr
+
+
+def test_usage_errors_with_json_are_error_documents(work: Path) -> None:
+    result = run_cli(work, "show", json_output=True)
+
+    document = ErrorDocument.model_validate_json(result.stdout)
+    assert result.exit_code == 2
+    assert document.command == "show"
+    assert document.error.kind == "UsageError"
+
+
+def test_every_documented_command_exists_in_the_cli() -> None:
+    from typer.main import get_command
+
+    from orchestrator.cli.main import app
+
+    root = get_command(app)
+    for command in SCHEMAS:
+        current = root
+        for part in command.split():
+            current = current.get_command(None, part)  # type: ignore[attr-defined,arg-type]
+            assert current is not None, command
+
+
+def test_toolchain_status_prints_a_result_or_an_error_document(work: Path) -> None:
+    result = run_cli(work, "toolchain", "status", json_output=True)
+
+    assert result.exit_code in (0, 1)
+    validate_output("toolchain status", result.stdout)

@@ -60,7 +60,7 @@ def parse_importtime(stderr: str, top: int = 12) -> list[dict[str, Any]]:
         by_name[name] = (cumulative, own, depth)
     ordered = sorted(by_name.items(), key=lambda item: item[1][0], reverse=True)
     return [
-        {"module": name, "cumulative_ms": round(cum, 1), "self_ms": round(own, 1), "depth": depth}
+        {"module": name, "cumulative_ms": round(cum, 2), "self_ms": round(own, 2), "depth": depth}
         for name, (cum, own, depth) in ordered[:top]
     ]
 

@@ -306,6 +306,10 @@ def destroy(ctx: typer.Context, name: EnvArg) -> None:
     _run_lifecycle(ctx, name, lambda deployer: deployer.destroy(name))
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 @app.command(rich_help_panel=LIFECYCLE)
 def purge(
     ctx: typer.Context,
@@ -321,7 +325,7 @@ def purge(
         deployer = deployer_for(ctx)
         deployer.show(name)
         if not force:
-            if not sys.stdin.isatty():
+            if not _stdin_is_terminal():
                 raise ConfirmationRequiredError(f"purge of '{name}'", f"torrust-deploy purge {name} --force")
             typer.confirm(f"Delete all records of environment '{name}'?", abort=True, err=True)
         deployer.purge(name, force=force)

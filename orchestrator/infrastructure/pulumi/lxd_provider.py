@@ -26,6 +26,10 @@ DEFAULT_READY_TIMEOUT_S = 180.0
 POLL_INTERVAL_S = 0.25
 
 
+class InstanceNameTakenError(Exception):
+    """An instance with the environment's instance name exists and belongs to something else."""
+
+
 class InstanceNotReadyError(Exception):
     """The instance started but did not get an IPv4 address on eth0 in time."""
 
@@ -175,19 +179,46 @@ class LxdInstanceProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = connect(LxdConnection.from_props(props))
         name = props["name"]
-        instance = client.instances.create(
-            {
-                "name": name,
-                "type": props["instance_type"],
-                "source": {"type": "image", "alias": props["image_alias"]},
-                "profiles": list(props["profiles"]),
-                "config": dict(props["config"]),
-            },
-            wait=True,
-        )
-        instance.start(wait=True)
-        ip = wait_for_ipv4(instance, float(props.get("ready_timeout_s") or DEFAULT_READY_TIMEOUT_S))
+        if client.instances.exists(name):
+            instance = self._adopt(client.instances.get(name), props)
+        else:
+            instance = client.instances.create(
+                {
+                    "name": name,
+                    "type": props["instance_type"],
+                    "source": {"type": "image", "alias": props["image_alias"]},
+                    "profiles": list(props["profiles"]),
+                    "config": dict(props["config"]),
+                },
+                wait=True,
+            )
+        try:
+            if instance.status != "Running":
+                instance.start(wait=True)
+            ip = wait_for_ipv4(instance, float(props.get("ready_timeout_s") or DEFAULT_READY_TIMEOUT_S))
+        except Exception:
+            # Pulumi records nothing for a failed create: remove the instance so that none is orphaned.
+            self._remove(instance)
+            raise
         return CreateResult(name, {**props, "ipv4": ip, "status": "Running"})
+
+    @staticmethod
+    def _adopt(instance: Any, props: dict[str, Any]) -> Any:
+        """An instance of this name left by an interrupted create (same profiles) is taken over;
+        anything else is somebody else's and is not touched."""
+        if list(instance.profiles) != list(props["profiles"]):
+            raise InstanceNameTakenError(
+                f"an LXD instance named {instance.name} already exists and was not created for this environment "
+                f"(profiles {list(instance.profiles)}); choose another instance_name or remove it"
+            )
+        return instance
+
+    @staticmethod
+    def _remove(instance: Any) -> None:
+        instance.sync()
+        if instance.status == "Running":
+            instance.stop(force=True, wait=True)
+        instance.delete(wait=True)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = connect(LxdConnection.from_props(props))
@@ -232,9 +263,7 @@ class LxdInstanceProvider(ResourceProvider):
             if _not_found(error):
                 return
             raise
-        if instance.status == "Running":
-            instance.stop(force=True, wait=True)
-        instance.delete(wait=True)
+        self._remove(instance)
 
 
 class LxdInstance(Resource):

@@ -309,9 +309,9 @@ def test_unreadable_key_as_unprivileged_user(shared_work: Path) -> None:
     before = snapshot(shared_work)
     cli = Path(sys.executable).with_name("torrust-deploy")
 
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
     result = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", str(cli), "-C", str(shared_work)]
-        + ["validate", "-f", str(shared_work / "env.json")],
+        [*as_nobody, str(cli), "-C", str(shared_work), "validate", "-f", str(shared_work / "env.json")],
         capture_output=True,
         text=True,
         check=False,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from orchestrator.infrastructure.pulumi.lxd_provider import (
+    InstanceNameTakenError,
     InstanceNotReadyError,
     LxdConnection,
     LxdInstanceProvider,
@@ -115,3 +116,28 @@ def test_instance_from_a_missing_image_fails_and_a_timeout_is_a_clear_error(name
     props = {**_instance_props(instance, profile, lab.image_alias), "ready_timeout_s": 0.01}
     with pytest.raises(InstanceNotReadyError, match="got no IPv4 address on eth0"):
         LxdInstanceProvider().create(props)
+    assert not connect(LxdConnection()).instances.exists(instance), "a failed create leaves no instance"
+
+
+def test_create_takes_over_an_instance_left_by_an_interrupted_create_but_not_a_stranger(
+    names: tuple[str, str], lab: Any
+) -> None:
+    instance, profile = names
+    LxdProfileProvider().create(_profile_props(profile))
+    client = connect(LxdConnection())
+    client.instances.create(
+        {
+            "name": instance,
+            "type": "container",
+            "source": {"type": "image", "alias": lab.image_alias},
+            "profiles": [profile],
+        },
+        wait=True,
+    )
+    created = LxdInstanceProvider().create(_instance_props(instance, profile, lab.image_alias))
+    assert created.outs is not None and created.outs["status"] == "Running"
+
+    stranger = {**_instance_props(instance, profile, lab.image_alias), "profiles": ["default"]}
+    with pytest.raises(InstanceNameTakenError, match="was not created for this environment"):
+        LxdInstanceProvider().create(stranger)
+    assert client.instances.exists(instance)

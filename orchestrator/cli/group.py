@@ -46,6 +46,9 @@ def usage_error(error: _click.exceptions.UsageError) -> UsageError:
 class CliGroup(TyperGroup):
     """`TyperGroup` whose `main` renders usage errors itself (see the module docstring)."""
 
+    argv: list[str] | None = None
+    """The arguments of this run (for the log)."""
+
     def main(
         self,
         args: Sequence[str] | None = None,
@@ -58,6 +61,7 @@ class CliGroup(TyperGroup):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         argv = list(sys.argv[1:] if args is None else args)
+        self.argv = argv
         as_json = "--json" in argv
         try:
             result = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)

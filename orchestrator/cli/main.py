@@ -144,12 +144,13 @@ def main_options(
         failure = _LogFileError(f"cannot open the log file {log_file}: {error.strerror or error}")
         print_error(failure, EXIT_USAGE, json_output, ctx.invoked_subcommand)
         raise typer.Exit(EXIT_USAGE) from None
+    argv = getattr(ctx.find_root().command, "argv", None) or sys.argv[1:]
     _run_log.info(
         "torrust-deploy %s (pid %d, working dir %s)",
-        " ".join(sys.argv[1:]),
+        " ".join(argv),
         os.getpid(),
         working_dir.resolve(),
-        extra={"argv": sys.argv[1:], "working_dir": str(working_dir.resolve())},
+        extra={"argv": argv, "working_dir": str(working_dir.resolve())},
     )
 
 

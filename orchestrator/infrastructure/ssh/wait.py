@@ -10,6 +10,9 @@ from pathlib import Path
 from orchestrator.domain import EnvironmentContext
 
 POLL_INTERVAL_S = 0.5
+AUTH_FAILURE_BACKOFF_S = 2.0
+"""After a refused key, wait longer: OpenSSH >= 9.8 (trixie) penalizes sources that fail authentication
+repeatedly (PerSourcePenalties) by refusing their connections for a while."""
 
 
 class SshNotReadyError(Exception):
@@ -88,7 +91,7 @@ def wait_for_ssh(
             raise SshWaitInterruptedError(f"interrupted while waiting for SSH on {host}:{port}")
         if time.monotonic() >= deadline:
             raise SshNotReadyError(f"{username}@{host}:{port}", timeout_s, auth_error or last_error, attempts)
-        time.sleep(POLL_INTERVAL_S)
+        time.sleep(AUTH_FAILURE_BACKOFF_S if "Permission denied" in last_error else POLL_INTERVAL_S)
 
 
 class SshWaiter:

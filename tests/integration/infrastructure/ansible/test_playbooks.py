@@ -1,0 +1,77 @@
+"""The ansible-runner adapter over real SSH (sshd on loopback): inventory, changes counted, failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.domain import EnvironmentContext, EnvironmentName, LxdTarget, SshCredentials
+from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks, PlaybookFailedError
+from tests.integration.infrastructure.conftest import Sshd
+
+pytestmark = pytest.mark.integration
+
+WRITE_FILE = """
+- name: Write a file once
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Write it
+      ansible.builtin.copy:
+        dest: "{{ target }}"
+        content: "hello\\n"
+"""
+FAIL = """
+- name: Fail
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Fail on purpose
+      ansible.builtin.command: /bin/false
+"""
+
+
+def _context(sshd: Sshd) -> EnvironmentContext:
+    return EnvironmentContext(
+        name=EnvironmentName("ansible-it"),
+        instance_name="torrust-ansible-it",
+        ssh=SshCredentials(sshd.key, sshd.key.with_suffix(".pub"), username=sshd.user, port=sshd.port),
+        lxd=LxdTarget(),
+        instance_ip="127.0.0.1",
+        created_at=datetime.now(UTC),
+    )
+
+
+def test_a_playbook_runs_over_ssh_and_a_second_run_changes_nothing(sshd: Sshd, tmp_path: Path) -> None:
+    start: Any = sshd.start
+    start()
+    playbooks_dir = tmp_path / "playbooks"
+    playbooks_dir.mkdir()
+    target = tmp_path / "written.txt"
+    (playbooks_dir / "write.yml").write_text(WRITE_FILE.replace("{{ target }}", str(target)))
+    adapter = AnsiblePlaybooks(tmp_path / "build", playbooks_dir)
+    context = _context(sshd)
+    inventory = adapter.render_inventory(context, "127.0.0.1")
+    assert inventory.read_text().count(str(sshd.port)) == 1
+
+    events: list[str] = []
+    assert adapter.run(context, "write.yml", events.append) == 1
+    assert target.read_text() == "hello\n"
+    assert any("TASK Write it" in line for line in events)
+    assert adapter.run(context, "write.yml") == 0
+
+
+def test_a_failing_task_raises_with_the_ansible_events(sshd: Sshd, tmp_path: Path) -> None:
+    start: Any = sshd.start
+    start()
+    playbooks_dir = tmp_path / "playbooks"
+    playbooks_dir.mkdir()
+    (playbooks_dir / "fail.yml").write_text(FAIL)
+    adapter = AnsiblePlaybooks(tmp_path / "build", playbooks_dir)
+    adapter.render_inventory(_context(sshd), "127.0.0.1")
+    with pytest.raises(PlaybookFailedError, match="failed") as raised:
+        adapter.run(_context(sshd), "fail.yml")
+    assert any("Fail on purpose" in line for line in raised.value.tool_output)

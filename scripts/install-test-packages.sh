@@ -9,6 +9,6 @@ created_policy=""
 if [[ ! -e "$policy" ]]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
 fi
-trap '[[ -n "$created_policy" ]] && rm -f "$policy"' EXIT
+trap 'if [[ -n "$created_policy" ]]; then rm -f "$policy"; fi' EXIT
 apt-get install -y --no-install-recommends openssh-server openssh-client >/dev/null \
   || { apt-get update >/dev/null && apt-get install -y --no-install-recommends openssh-server openssh-client >/dev/null; }

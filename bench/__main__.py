@@ -23,7 +23,8 @@ from typing import Any
 
 from bench.report import Check, results_document, timestamp, write_json
 
-SECTIONS = ("deploy", "scaling", "cli", "persistence")
+SECTIONS = ("persistence", "cli", "deploy", "scaling")
+"""Also the order they run in: the quick ones first."""
 LAB_SECTIONS = ("deploy", "scaling")
 
 
@@ -62,14 +63,12 @@ def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _git_commit() -> str | None:
+def _git(*args: str) -> str | None:
     try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, timeout=10
-        )
+        result = subprocess.run(["git", *args], capture_output=True, text=True, check=False, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return result.stdout.strip() or None
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def _lab_problem() -> str | None:
@@ -100,9 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "interpreter": sys.executable,
-        "commit": _git_commit(),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "modified_files": (_git("status", "--porcelain", "--untracked-files=no") or "").splitlines(),
         "reps": args.reps,
         "sections": list(args.only),
+        "loadavg_at_start": list(os.getloadavg()),
     }
     try:
         from bench.lab import make_keypair
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(base_dir, ignore_errors=True)
 
     meta["finished"] = datetime.now(UTC).isoformat()
+    meta["loadavg_at_end"] = list(os.getloadavg())
     meta["section_seconds"] = durations
     meta["failures"] = failures
     document = results_document(meta, sections, checks)

@@ -101,7 +101,8 @@ def _stacked(axis: Any, phases: dict[str, Any]) -> None:
     axis.set_xticklabels(["raw floor", "product (Deployer.deploy)"])
     axis.set_ylabel("seconds (median per phase)")
     axis.set_title(f"Deploy total: ratio {phases['total']['ratio_of_medians']:.2f} (target ≤ 1.25)")
-    axis.legend(fontsize=8, loc="upper left")
+    axis.set_xlim(-0.6, 2.4)
+    axis.legend(fontsize=8, loc="upper right")
 
 
 def _scaling(axis: Any, scaling: dict[str, Any]) -> None:
@@ -130,6 +131,7 @@ def _cli(axis: Any, cli: dict[str, Any]) -> None:
     axis.axhline(floor * 3, color="red", linestyle="--", label="target: 3x floor")
     for position, value in enumerate(medians):
         axis.text(position, value * 1.02, f"{value:.0f} ms\n{value / floor:.1f}x", ha="center", fontsize=8)
+    axis.set_ylim(0, max(medians) * 1.25)
     axis.set_ylabel("milliseconds (median)")
     axis.set_title("CLI latency vs python -c pass")
     axis.legend()

@@ -80,6 +80,7 @@ class Run:
     destroy_steps: dict[str, float] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +92,7 @@ class Run:
             "destroy": self.destroy,
             "destroy_steps": self.destroy_steps,
             "timeline": self.timeline,
+            "notes": self.notes,
         }
 
 
@@ -111,7 +113,7 @@ def run_raw(rep: int, client: Any, keypair: Keypair, user_data: str, made: Made)
     instance.start(wait=True)
     ip = wait_ipv4(instance)
     marks.append(time.monotonic())
-    wait_ssh(ip, keypair)
+    ssh_attempts = wait_ssh(ip, keypair)
     marks.append(time.monotonic())
     status = ssh_run(ip, keypair, "cloud-init status --wait; true")
     if "status: done" not in status:
@@ -128,7 +130,7 @@ def run_raw(rep: int, client: Any, keypair: Keypair, user_data: str, made: Made)
     delete_instance(client, name)
     destroy = time.monotonic() - began
     made.instances.remove(name)
-    return Run("raw", rep, phases, total, destroy)
+    return Run("raw", rep, phases, total, destroy, notes={"ssh_attempts": ssh_attempts})
 
 
 def product_phases(observer: TimingObserver, total: float) -> dict[str, float]:
@@ -191,13 +193,15 @@ def summarize_runs(runs: list[Run]) -> dict[str, Any]:
     raw = [run for run in runs if run.kind == "raw"]
     product = [run for run in runs if run.kind == "product"]
     phases: dict[str, Any] = {}
-    for phase in (*PHASES, "total", "destroy"):
+    for phase in (*PHASES, "until_ssh", "total", "destroy"):
 
         def values(group: list[Run], key: str = phase) -> list[float]:
             if key == "total":
                 return [run.total for run in group]
             if key == "destroy":
                 return [run.destroy for run in group]
+            if key == "until_ssh":  # the split between launch and ssh depends on how fast each polls
+                return [run.phases["launch"] + run.phases["ssh"] for run in group]
             return [run.phases[key] for run in group]
 
         raw_summary, product_summary = summarize(values(raw)), summarize(values(product))
@@ -237,6 +241,16 @@ def checks(summary: dict[str, Any]) -> list[Check]:
                 note=f"spread {entry['product']['min']:.2f}-{entry['product']['max']:.2f} s",
             )
         )
+    until_ssh = phases["until_ssh"]
+    out.append(
+        Check(
+            "deploy.launch+ssh",
+            until_ssh["product"]["median"],
+            "s",
+            floor=until_ssh["raw"]["median"],
+            note="instance up and accepting the key, whatever the split",
+        )
+    )
     other = phases["other"]
     out.append(Check("deploy.other (outside steps)", other["product"]["median"], "s"))
     total = phases["total"]
@@ -294,7 +308,11 @@ def run(
             from bench.profile_deploy import profile_deploy
 
             log("  profiling one more product deploy (Pulumi CLI calls, plugin start, ansible overhead)…")
-            result["profile"] = profile_deploy(keypair, base_dir, made, log)
+            try:
+                result["profile"] = profile_deploy(keypair, base_dir, made, log)
+            except Exception as error:  # the profile explains the figures; losing it must not lose them
+                result["profile"] = {"error": f"{type(error).__name__}: {error}"}
+                log(f"  profile failed: {result['profile']['error']}")
     finally:
         made.cleanup(log)
     return result, checks(result)

@@ -123,6 +123,23 @@ def save_latency(base_dir: Path, saves: int) -> dict[str, Any]:
         _raw_append(log_path, event_line)
         raw_atomic_write(durable_path, data, durable=True)
         durable_floor.append(time.perf_counter() - began)
+    # Where a save's time goes: the lock cycle alone, a load, and a save inside a held lock (as commands save).
+    lock_cycle: list[float] = []
+    load_only: list[float] = []
+    in_lock: list[float] = []
+    for _ in range(min(saves, 200)):
+        began = time.perf_counter()
+        with repo.lock(name):
+            pass
+        lock_cycle.append(time.perf_counter() - began)
+        with repo.lock(name):
+            began = time.perf_counter()
+            env = repo.load(name)
+            load_only.append(time.perf_counter() - began)
+            moved = _next(env)
+            began = time.perf_counter()
+            repo.save(moved)
+            in_lock.append(time.perf_counter() - began)
     events_bytes = repo.events_path(name).stat().st_size
     chunk = max(1, saves // 5)
     return {
@@ -130,6 +147,11 @@ def save_latency(base_dir: Path, saves: int) -> dict[str, Any]:
         "product_ms": _ms_summary(product),
         "floor_ms": _ms_summary(floor),
         "durable_floor_ms": _ms_summary(durable_floor),
+        "breakdown_ms": {
+            "lock_cycle": _ms_summary(lock_cycle),
+            "load": _ms_summary(load_only),
+            "save_inside_held_lock": _ms_summary(in_lock),
+        },
         "product_p50_by_fifth_ms": [
             round(percentile(product[i : i + chunk], 50) * 1000, 3) for i in range(0, saves - chunk + 1, chunk)
         ],

@@ -49,6 +49,7 @@ from orchestrator.domain import (
     Provisionable,
     Provisioned,
     ProvisionFailed,
+    Provisioning,
     State,
     WrongStateError,
 )
@@ -213,20 +214,20 @@ class Deployer:
         """Create (or retry, or repair) the environment's instance and wait until it is reachable."""
         from orchestrator.commands.provision import ProvisionCommand
 
-        adapters = self.adapters
-        command = ProvisionCommand(
-            self.repository,
-            adapters.provisioner,
-            adapters.playbooks,
-            adapters.ssh,
-            self.traces,
-            self.observer,
-            cancelled=self.interrupted,
-            ssh_timeout_s=self.ssh_timeout_s,
-        )
         with self._command_run(_name(env)) as current:
             if not isinstance(current.state, PROVISIONABLE):
                 raise WrongStateError(str(current.name), current.state.tag, Created)
+            adapters = self.adapters  # built after the state check: a wrong state fails fast
+            command = ProvisionCommand(
+                self.repository,
+                adapters.provisioner,
+                adapters.playbooks,
+                adapters.ssh,
+                self.traces,
+                self.observer,
+                cancelled=self.interrupted,
+                ssh_timeout_s=self.ssh_timeout_s,
+            )
             try:
                 return command.execute(cast("Environment[Provisionable]", current))
             finally:
@@ -238,19 +239,20 @@ class Deployer:
         """Adopt an existing host at `ip` (no instance is created); SSH and cloud-init are still checked."""
         from orchestrator.commands.register import RegisterCommand
 
-        adapters = self.adapters
-        command = RegisterCommand(
-            self.repository,
-            adapters.playbooks,
-            adapters.ssh,
-            self.traces,
-            self.observer,
-            cancelled=self.interrupted,
-            ssh_timeout_s=self.ssh_timeout_s,
-        )
         with self._command_run(_name(env)) as current:
+            created = current.require(Created)
+            adapters = self.adapters
+            command = RegisterCommand(
+                self.repository,
+                adapters.playbooks,
+                adapters.ssh,
+                self.traces,
+                self.observer,
+                cancelled=self.interrupted,
+                ssh_timeout_s=self.ssh_timeout_s,
+            )
             try:
-                return command.execute(current.require(Created), ip, ssh_port)
+                return command.execute(created, ip, ssh_port)
             finally:
                 self.stale_state = command.stale_state
 
@@ -258,12 +260,12 @@ class Deployer:
         """Install Docker and Docker Compose (first run, retry after a failure, or idempotent re-run)."""
         from orchestrator.commands.configure import ConfigureCommand
 
-        command = ConfigureCommand(
-            self.repository, self.adapters.playbooks, self.traces, self.observer, cancelled=self.interrupted
-        )
         with self._command_run(_name(env)) as current:
             if not isinstance(current.state, CONFIGURABLE):
                 raise WrongStateError(str(current.name), current.state.tag, Provisioned)
+            command = ConfigureCommand(
+                self.repository, self.adapters.playbooks, self.traces, self.observer, cancelled=self.interrupted
+            )
             try:
                 return command.execute(cast("Environment[Configurable]", current))
             finally:
@@ -274,27 +276,28 @@ class Deployer:
         continues from wherever the environment is."""
         name = _name(env)
         current = self.show(name)
-        if isinstance(current.state, Configured) and not self.is_interrupted(current):
+        if isinstance(current.state, Configured):
             return current.require(Configured)
         if isinstance(current.state, Created | ProvisionFailed) or (
-            isinstance(current.state, IN_PROGRESS[0]) and self.is_interrupted(current)
+            isinstance(current.state, Provisioning) and self.is_interrupted(current)
         ):
             self.provision(name)
         return self.configure(name)
 
     def destroy(self, env: EnvRef | AnyEnvironment) -> Environment[Destroyed]:
+        """Delete the environment's instance and stack, from any state (an instance already gone is fine)."""
         from orchestrator.commands.destroy import DestroyCommand
 
-        adapters = self.adapters
-        command = DestroyCommand(
-            self.repository,
-            adapters.provisioner,
-            adapters.playbooks,
-            self.traces,
-            self.observer,
-            cancelled=self.interrupted,
-        )
         with self._command_run(_name(env)) as current:
+            adapters = self.adapters
+            command = DestroyCommand(
+                self.repository,
+                adapters.provisioner,
+                adapters.playbooks,
+                self.traces,
+                self.observer,
+                cancelled=self.interrupted,
+            )
             try:
                 return command.execute(current)
             finally:

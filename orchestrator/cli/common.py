@@ -1,7 +1,8 @@
 """What every CLI command shares: global options, running a body with errors rendered, the Deployer.
 
 `day2.py` imports `Options, options, run_command, deployer_for, print_environment, stale_warning,
-ConfirmationRequiredError` from here; keep those names and signatures stable.
+ConfirmationRequiredError` from here; keep those names and signatures stable. `EnvArg` (the
+ENVIRONMENT argument, with shell completion of the names) and `command_name` are meant for it too.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from orchestrator.cli.render import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_LOCKED,
     EXIT_NOT_FOUND,
     EXIT_USAGE,
@@ -61,6 +63,26 @@ def options(ctx: typer.Context) -> Options:
     return found
 
 
+def complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of environment names: the environments in the working directory."""
+    root = ctx.find_root()
+    working_dir = root.params.get("working_dir") or Path(".")
+    try:
+        names = sorted(path.parent.name for path in (Path(working_dir) / "data").glob("*/environment.json"))
+    except OSError:
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
+# The ENVIRONMENT argument of every command that takes one (completes the names in the working dir).
+EnvArg = Annotated[
+    str,
+    typer.Argument(
+        help="Environment name.", show_default=False, autocompletion=complete_environment, metavar="ENVIRONMENT"
+    ),
+]
+
+
 def command_name(ctx: typer.Context) -> str:
     """`create environment`, `provision`, `lab status`, … (the command path without the program name)."""
     names: list[str] = []
@@ -78,9 +100,10 @@ class ConfirmationRequiredError(Exception):
 
 
 def exit_code(error: BaseException) -> int:
-    """0 ok, 1 command failed, 2 usage/validation/wrong state, 3 lock busy, 4 not found."""
+    """0 ok, 1 command failed, 2 usage/validation/wrong state, 3 lock busy, 4 not found, 130 interrupted."""
     from orchestrator.api import EnvironmentNotFoundError, PurgeRefusedError
     from orchestrator.commands.create import EnvironmentAlreadyExistsError
+    from orchestrator.commands.steps import INTERRUPTED
     from orchestrator.config import ConfigError
     from orchestrator.domain import DomainError
     from orchestrator.persistence import LockTimeoutError
@@ -92,6 +115,9 @@ def exit_code(error: BaseException) -> int:
     usage = (DomainError, ConfigError, PurgeRefusedError, ConfirmationRequiredError, EnvironmentAlreadyExistsError)
     if isinstance(error, usage):
         return EXIT_USAGE
+    failure = getattr(error, "failure", None)
+    if getattr(failure, "error_kind", None) == INTERRUPTED:  # Ctrl-C/SIGTERM stopped a running step
+        return EXIT_INTERRUPTED
     return EXIT_FAILED
 
 
@@ -146,6 +172,7 @@ def running_pid(deployer: Deployer, name: EnvironmentName) -> int | None:
 
 def print_environment(ctx: typer.Context, env: AnyEnvironment, extra: dict[str, Any] | None = None) -> None:
     """The environment on stdout: text, or `{"ok": true, "command": …, "environment": {…}, **extra}`."""
+    close_progress(ctx)  # the live progress display (a terminal) ends before the result is printed
     opts = options(ctx)
     if opts.json:
         print_json(
@@ -157,6 +184,7 @@ def print_environment(ctx: typer.Context, env: AnyEnvironment, extra: dict[str, 
 
 def print_run_result(ctx: typer.Context, deployer: Deployer, env: AnyEnvironment) -> None:
     """The result of a lifecycle command: the environment, plus the steps run and the stale flag in JSON."""
+    close_progress(ctx)
     opts = options(ctx)
     steps = [step.to_dict() for step in opts.progress.steps] if opts.progress is not None else []
     print_environment(

@@ -9,20 +9,29 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from orchestrator.cli.common import deployer_for, options, print_environment, run_command, stale_warning
+from orchestrator.cli.common import (
+    EnvArg,
+    close_progress,
+    command_name,
+    deployer_for,
+    options,
+    print_run_result,
+    run_command,
+    stale_warning,
+)
 from orchestrator.cli.render import print_json
 
 if TYPE_CHECKING:
     from orchestrator.commands.check import DriftReport
 
 EXIT_DRIFT = 5
-EnvArg = Annotated[str, typer.Argument(help="Environment name.", show_default=False)]
 
 
-def _report_document(report: DriftReport) -> dict[str, Any]:
+def _report_document(report: DriftReport, command: str) -> dict[str, Any]:
     observed = report.observation
     return {
         "ok": True,
+        "command": command,
         "environment": report.environment,
         "state": report.state,
         "checked": report.checked,
@@ -54,8 +63,9 @@ def _report_text(report: DriftReport) -> str:
 def check(ctx: typer.Context, name: EnvArg) -> None:
     """Compare the stored state with the LXD target, changing nothing (exit 5 when drift is found)."""
     report = run_command(ctx, lambda: deployer_for(ctx).check(name))
+    close_progress(ctx)
     if options(ctx).json:
-        print_json(_report_document(report))
+        print_json(_report_document(report, command_name(ctx)))
     else:
         print(_report_text(report))
     if report.drifted:
@@ -74,7 +84,7 @@ def register(
         deployer = deployer_for(ctx)
         env = deployer.register(name, ip, ssh_port)
         stale_warning(deployer)
-        print_environment(ctx, env)
+        print_run_result(ctx, deployer, env)
 
     run_command(ctx, body)
 
@@ -82,9 +92,10 @@ def register(
 def history(ctx: typer.Context, name: EnvArg) -> None:
     """The environment's audit trail: when, which process, from → to, time spent before, failed step."""
     events = run_command(ctx, lambda: deployer_for(ctx).history(name))
+    close_progress(ctx)
     if options(ctx).json:
         documents = [event.model_dump(mode="json", by_alias=True) for event in events]
-        print_json({"ok": True, "environment": name, "events": documents})
+        print_json({"ok": True, "command": command_name(ctx), "environment": name, "events": documents})
         return
     for event in events:
         before = "" if event.from_state is None else f"{event.from_state} → "

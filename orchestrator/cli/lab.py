@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from orchestrator.cli.common import command_name
 from orchestrator.cli.render import error_document, print_json
 from orchestrator.infrastructure.lxd.settings import DEFAULT_BRIDGE, DEFAULT_IPV4_ADDRESS
 
@@ -68,7 +69,7 @@ def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
         if _root_flag(ctx, "debug"):
             traceback.print_exc()
         if as_json:
-            print_json(error_document(error, EXIT_FAILED, _command(ctx)))
+            print_json(error_document(error, EXIT_FAILED, command_name(ctx)))
             raise typer.Exit(EXIT_FAILED) from None
         print(f"Error: {error.message}", file=sys.stderr)
         if error.detail:
@@ -78,17 +79,8 @@ def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
         raise typer.Exit(EXIT_FAILED) from None
 
 
-def _command(ctx: typer.Context) -> str:
-    names: list[str] = []
-    current: Any = ctx
-    while current is not None and current.parent is not None:
-        names.append(str(current.info_name))
-        current = current.parent
-    return " ".join(reversed(names))
-
-
 def _print_json(ctx: typer.Context, document: dict[str, Any]) -> None:
-    print_json({"ok": True, "command": _command(ctx), **document})
+    print_json({"ok": True, "command": command_name(ctx), **document})
 
 
 def status_text(status: LabStatus) -> str:

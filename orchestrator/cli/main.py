@@ -22,6 +22,7 @@ import typer
 from orchestrator.cli.common import (
     DEFAULT_LOCK_TIMEOUT_S,
     ConfirmationRequiredError,
+    EnvArg,
     Options,
     command_name,
     deployer_for,
@@ -158,23 +159,6 @@ class _LogFileError(Exception):
     tip = "Give --log-file a path in a folder that exists and is writable."
 
 
-def complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion of environment names: the environments in the working directory."""
-    root = ctx.find_root()
-    working_dir = root.params.get("working_dir") or Path(".")
-    try:
-        names = sorted(path.parent.name for path in (Path(working_dir) / "data").glob("*/environment.json"))
-    except OSError:
-        return []
-    return [name for name in names if name.startswith(incomplete)]
-
-
-EnvArg = Annotated[
-    str,
-    typer.Argument(
-        help="Environment name.", show_default=False, autocompletion=complete_environment, metavar="ENVIRONMENT"
-    ),
-]
 ConfigFileOpt = Annotated[
     Path, typer.Option("--file", "-f", help="Environment config file (JSON, or TOML by its .toml suffix).")
 ]

@@ -38,7 +38,8 @@ EXIT_CODES = {
     EXIT_LOCKED: "another torrust-deploy process holds the environment's lock (its PID is in the message)",
     EXIT_NOT_FOUND: "no such environment in the working directory",
     5: "`check` found drift between the stored state and the LXD target",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); a command that was running records the step it stopped "
+    "at as its failure first (see `show`)",
 }
 
 
@@ -221,14 +222,15 @@ _NEXT_WHY = {
     "Destroyed": "drops its records; the name can then be created again",
     "DestroyFailed": "after fixing the cause",
 }
-_IN_PROGRESS = ("Provisioning", "Configuring", "Destroying")
+
+
+IN_PROGRESS_STATES = ("Provisioning", "Configuring", "Destroying")
 
 
 def next_command(env: AnyEnvironment, running_pid: int | None = None) -> str | None:
-    state = type(env.state).__name__
-    if running_pid is not None and state in _IN_PROGRESS:
+    if running_pid is not None:  # a command is running on it: wait for that one
         return None
-    template = NEXT_COMMAND.get(state)
+    template = NEXT_COMMAND.get(type(env.state).__name__)
     return template.format(name=env.name) if template else None
 
 
@@ -262,6 +264,7 @@ def environment_document(env: AnyEnvironment, running_pid: int | None = None) ->
         },
         "failure": None,
         "running_pid": running_pid,
+        "interrupted": type(state).__name__ in IN_PROGRESS_STATES and running_pid is None,
         "next_command": next_command(env, running_pid),
     }
     if failure is not None:
@@ -291,7 +294,9 @@ def environment_text(env: AnyEnvironment, running_pid: int | None = None) -> str
         lines.append(f"Error:       {failure['summary']}")
         if failure["trace_path"]:
             lines.append(f"Trace:       {failure['trace_path']}")
-    if running_pid is not None and document["state"] in _IN_PROGRESS:
+    if document["interrupted"]:
+        lines.append("Interrupted: the run that set this state ended before it finished")
+    if running_pid is not None:
         lines.append(f"Running:     process {running_pid} is working on it; wait for it to finish")
     elif document["next_command"]:
         why = _NEXT_WHY.get(document["state"])

@@ -76,11 +76,15 @@ class EnvironmentDoc(_Strict):
     lxd: LxdDoc
     failure: FailureDoc | None = Field(description="Set in the *Failed states.")
     running_pid: int | None = Field(description="PID of a live process running a command on it (show/list only).")
+    interrupted: bool = Field(
+        description="An in-progress state (Provisioning, Configuring, Destroying) that no live process holds: "
+        "the run that set it was interrupted; the next command records it as failed and continues."
+    )
     next_command: str | None = Field(description="What to run next; null when Configured or while a command runs.")
 
 
 class StepDoc(_Strict):
-    command: Literal["provision", "configure", "destroy"]
+    command: Literal["provision", "register", "configure", "destroy"]
     index: int = Field(ge=1)
     total: int = Field(ge=1)
     title: str
@@ -104,7 +108,7 @@ class ErrorDoc(_Strict):
     message: str = Field(description="One line: what failed.")
     tip: str = Field(description="One line: what to do.")
     trace_path: str | None = Field(description="Trace file of a failed step (exit code 1), else null.")
-    exit_code: Literal[1, 2, 3, 4]
+    exit_code: Literal[1, 2, 3, 4, 130]
     environment: str | None = Field(description="The ENVIRONMENT argument of the command, if it has one.")
     failed_step: str | None = Field(description="The failed step when a command ran and failed.")
     holder_pid: int | None = Field(description="The PID holding the environment's lock (exit code 3).")
@@ -165,6 +169,46 @@ class SchemaDocument(_Ok):
     json_schema: dict[str, Any] = Field(alias="schema")
 
 
+class ObservedDoc(_Strict):
+    instance_exists: bool
+    status: str | None = Field(description="LXD status, e.g. Running, Stopped; null when missing.")
+    ipv4: str | None = Field(description="eth0's IPv4 address; null when missing or none.")
+    profile_exists: bool
+
+
+class CheckDocument(_Ok):
+    """`check` (exit 0: no drift, 5: drift)."""
+
+    environment: str
+    state: str = Field(description="The stored state's tag, e.g. `configured`.")
+    checked: bool = Field(description="false: the state makes no claim to compare (e.g. a registered host).")
+    drifted: bool
+    findings: list[str] = Field(description="One line per difference between the stored state and LXD.")
+    note: str | None
+    observed: ObservedDoc | None = Field(description="What LXD reported; null when nothing was compared.")
+
+
+class EventDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    seq: int = Field(ge=1)
+    environment: str
+    from_state: str | None = Field(alias="from", description="null for the creation event.")
+    to_state: str = Field(alias="to")
+    time: str = Field(description="ISO 8601, UTC.")
+    pid: int = Field(description="The process that made the transition.")
+    command: str
+    step: str | None = Field(description="The failed step (failures only); `unknown` for an interrupted run.")
+    duration_in_previous_state_s: float | None
+
+
+class HistoryDocument(_Ok):
+    """`history`: the audit trail from events.jsonl, oldest first."""
+
+    environment: str
+    events: list[EventDoc]
+
+
 class ToolchainDocument(_Ok):
     pulumi: PulumiDoc
 
@@ -194,6 +238,9 @@ SCHEMAS: dict[str, type[_Ok]] = {
     "purge": PurgeDocument,
     "show": EnvironmentDocument,
     "list": ListDocument,
+    "register": RunDocument,
+    "check": CheckDocument,
+    "history": HistoryDocument,
     "toolchain ensure": ToolchainDocument,
     "toolchain status": ToolchainDocument,
     "toolchain build": ToolchainDocument,

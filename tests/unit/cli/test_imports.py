@@ -62,7 +62,7 @@ def work(tmp_path: Path) -> Path:
         ("--json", "show", "e2e"),
         ("show", "ghost"),
     ],
-    ids=lambda args: " ".join(args),
+    ids=" ".join,
 )
 def test_read_only_path_imports_no_infrastructure_package(work: Path, args: tuple[str, ...]) -> None:
     code, heavy, stdout = _heavy_imports("-C", str(work), *args)

@@ -193,7 +193,7 @@ def test_every_documented_command_exists_in_the_cli() -> None:
     for command in SCHEMAS:
         current = root
         for part in command.split():
-            current = current.get_command(None, part)  # type: ignore[attr-defined,arg-type]
+            current = current.get_command(None, part)  # type: ignore[attr-defined]
             assert current is not None, command
 
 
@@ -202,3 +202,31 @@ def test_toolchain_status_prints_a_result_or_an_error_document(work: Path) -> No
 
     assert result.exit_code in (0, 1)
     validate_output("toolchain status", result.stdout)
+
+
+def test_lab_documents_match_their_schemas(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.infrastructure.lxd.errors import DaemonStartError
+    from orchestrator.infrastructure.lxd.lab import ImageResult, Lab, LabDown
+    from tests.unit.infrastructure.lxd.test_lab_cli import _status
+
+    image = ImageResult(Path("/cache/x.tar.zst"), "a" * 64, 10**8, True, 42.0, True, "torrust-trixie")
+    monkeypatch.setattr(Lab, "status", lambda self: _status())
+    monkeypatch.setattr(Lab, "up", lambda self, progress=None: _status())
+    monkeypatch.setattr(Lab, "down", lambda self, progress=None: LabDown(stopped=("lxd",)))
+    monkeypatch.setattr(Lab, "build_image", lambda self, force=False, progress=None: image)
+
+    assert _ok(work, "lab status")["lab"]["ready"] is True  # type: ignore[index]
+    assert _ok(work, "lab up")["command"] == "lab up"
+    assert _ok(work, "lab down")["stopped"] == ["lxd"]
+    assert _ok(work, "lab image build")["image"]["fingerprint"] == "a" * 64  # type: ignore[index]
+
+    def fail(self: Lab, progress: object = None) -> LabDown:
+        raise DaemonStartError("the LXD daemon exited", detail="last words")
+
+    monkeypatch.setattr(Lab, "down", fail)
+    result = run_cli(work, "lab", "down", json_output=True)
+
+    assert result.exit_code == 1
+    error = ErrorDocument.model_validate_json(result.stdout).error
+    assert (error.kind, error.detail, error.exit_code) == ("DaemonStartError", "last words", 1)
+    assert validate_output("lab down", result.stdout)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,9 @@ from orchestrator.cli.render import (
     environment_text,
 )
 from orchestrator.commands.create import EnvironmentAlreadyExistsError
+from orchestrator.commands.errors import ProvisionFailedError
 from orchestrator.config import ConfigError
-from orchestrator.domain import Created, EnvironmentName, WrongStateError
+from orchestrator.domain import Created, EnvironmentName, FailureContext, ProvisionStep, WrongStateError
 from orchestrator.persistence import JsonFileRepository, LockTimeoutError
 from tests.unit.cli.conftest import ENV, error_lines, make_environment, run_cli
 from tests.unit.commands.fakes import FakePlaybooks, ToolError
@@ -182,6 +185,10 @@ def test_exit_codes_of_errors(tmp_path: Path) -> None:
     assert exit_code(EnvironmentAlreadyExistsError(name)) == 2
     assert exit_code(LockTimeoutError(ENV, 123, True)) == 3
     assert exit_code(EnvironmentNotFoundError(name, tmp_path)) == 4
+    started = datetime.now(UTC)
+    stopped = FailureContext(ProvisionStep.PULUMI_UP, "Interrupted", "interrupted", started, started)
+    assert exit_code(ProvisionFailedError(ENV, stopped)) == 130
+    assert exit_code(ProvisionFailedError(ENV, replace(stopped, error_kind="ToolError"))) == 1
     assert set(EXIT_CODES) >= {0, 1, 2, 3, 4}
 
 

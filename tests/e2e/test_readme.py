@@ -1,0 +1,100 @@
+"""The README, executed against the real lab:
+
+- the quick start block (`<!-- readme-test: quickstart -->`), line by line as written, in an empty
+  folder with `.venv/bin` first on PATH; the placeholder `my-env` is replaced by a unique name so that
+  runs never collide;
+- the Python example (`<!-- readme-test: e2e -->`), with an `env.json` (and its key pair) beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.infrastructure.ssh.wait import ssh_command
+from tests.e2e.cli.helpers import Cleanup, cleanup, cli_env, run, unique_name
+from tests.unit.test_readme import marked_block, quickstart_lines
+
+pytestmark = pytest.mark.e2e
+
+PLACEHOLDER = "my-env"
+__all__ = ["cleanup"]  # the fixture, shared with tests/e2e/cli
+
+
+def test_quickstart_runs_as_written(tmp_path: Path, lab: Any, cleanup: Cleanup) -> None:
+    name = cleanup.add(tmp_path, unique_name("readme"))
+    outputs: dict[str, str] = {}
+
+    for line in quickstart_lines():
+        step = line.replace(PLACEHOLDER, name)
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", step],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=cli_env(),
+            stdin=subprocess.DEVNULL,
+            timeout=900,
+        )
+        assert result.returncode == 0, f"README step failed: {step}\n{result.stdout}\n{result.stderr}"
+        outputs[step.split("#")[0].strip()] = result.stdout
+        if step.startswith(f"torrust-deploy show {name}"):
+            # Between show and destroy: the host really has Docker Compose, reachable as `show` says.
+            assert "State:       Configured" in result.stdout
+            _assert_docker_compose_runs(tmp_path, name)
+
+    assert json.loads((tmp_path / "env.json").read_text())["name"] == name
+    assert f"{name}" in outputs["torrust-deploy list"]
+    assert outputs[f"torrust-deploy purge {name} --force"].strip() == f"Purged environment '{name}'."
+    assert not (tmp_path / "data" / name).exists()
+
+
+def _assert_docker_compose_runs(work: Path, name: str) -> None:
+    shown = json.loads(run(["-C", str(work), "--json", "show", name], work).stdout)["environment"]
+    ssh = shown["ssh"]
+    result = subprocess.run(
+        ssh_command(
+            shown["instance_ip"], ssh["port"], ssh["username"], Path(ssh["private_key_path"]), "docker compose version"
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Docker Compose version" in result.stdout
+
+
+def test_python_example_runs_as_written(tmp_path: Path, lab: Any, cleanup: Cleanup) -> None:
+    name = cleanup.add(tmp_path / "work", unique_name("readme-py"))
+    (tmp_path / "keys").mkdir()
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "keys" / name)],
+        check=True,
+        capture_output=True,
+    )
+    template = run(["create", "template", "--name", name], tmp_path)
+    (tmp_path / "env.json").write_text(template.stdout, encoding="utf-8")
+    (tmp_path / "example.py").write_text(marked_block("e2e"), encoding="utf-8")
+
+    result = subprocess.run(
+        [sys.executable, "example.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("10.200.77.")  # print(configured.instance_ip), on the lab bridge
+    shown = json.loads(run(["-C", "work", "--json", "show", name], tmp_path).stdout)
+    assert shown["environment"]["state"] == "Destroyed"

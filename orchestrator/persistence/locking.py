@@ -14,7 +14,7 @@ from filelock import BaseFileLock, FileLock, Timeout
 from orchestrator.persistence.errors import LockTimeoutError
 from orchestrator.persistence.files import DIR_MODE, FILE_MODE, atomic_write, ensure_private_dir
 
-_POLL_INTERVAL_S = 0.02
+_POLL_INTERVAL_S = 0.005  # lock hand-off latency is up to one poll period
 # One FileLock per lock file in this process: two flock descriptors on one file would block each other.
 _REGISTRY: dict[str, BaseFileLock] = {}
 _REGISTRY_GUARD = threading.Lock()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import json
 import logging
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -159,7 +161,7 @@ class JsonFileRepository:
         # A save stopped between appending events and replacing environment.json leaves events past
         # disk_seq at the end of the log; skip the ones this very object appended (same seq and time).
         tail, ends_with_newline = _read_tail(path)
-        already = {(e.seq, e.time) for e in _parse_events(tail, path) if e.seq > disk_seq}
+        already = _events_after(tail, disk_seq)
         pid = os.getpid()
         lines = b"".join(TransitionEvent.of(name, t, pid).to_line() for t in unsaved if (t.seq, t.at) not in already)
         if lines:
@@ -240,6 +242,22 @@ def _read_tail(path: Path, size: int = 64 * 1024) -> tuple[bytes, bool]:
         return b"", True
     ends_with_newline = not tail or tail.endswith(b"\n")
     return (tail.partition(b"\n")[2] if end > size else tail), ends_with_newline
+
+
+def _events_after(tail: bytes, disk_seq: int) -> set[tuple[int, datetime]]:
+    """(seq, time) of the events past `disk_seq` at the end of the log, read from the last line backwards
+    (a save reads only the few newest lines, however long the log is)."""
+    found: set[tuple[int, datetime]] = set()
+    for line in reversed(tail.splitlines()):
+        try:
+            event = json.loads(line)
+            seq, at = int(event["seq"]), datetime.fromisoformat(event["time"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn or foreign line; the full reader warns about it
+        if seq <= disk_seq:
+            break
+        found.add((seq, at))
+    return found
 
 
 def _parse_events(raw: bytes, path: Path) -> builtins.list[TransitionEvent]:

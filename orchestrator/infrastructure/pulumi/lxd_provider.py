@@ -23,7 +23,7 @@ from pulumi.dynamic import (
 
 CONNECTION_KEYS = ("endpoint", "client_cert", "client_key", "server_cert")
 DEFAULT_READY_TIMEOUT_S = 180.0
-POLL_INTERVAL_S = 0.25
+POLL_INTERVAL_S = 0.1
 
 
 class InstanceNameTakenError(Exception):

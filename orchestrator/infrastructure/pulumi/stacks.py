@@ -165,7 +165,7 @@ class PulumiProvisioner:
         def run(log: EngineLog) -> InstanceOutputs:
             # refresh first: an instance deleted, stopped or changed behind the tool's back is repaired
             try:
-                result = stack.up(on_output=log, color="never", refresh=True)
+                result = stack.up(on_output=log, color="never", refresh=True, show_secrets=False)
             finally:
                 self._release_stale_lock(stack, stack.name)
             return _outputs(result.outputs)

@@ -8,6 +8,7 @@ machine's `go` (the Go module proxy is the only source) through the shipped `bui
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -80,10 +81,16 @@ class PulumiToolchain:
         }
 
     def command(self) -> auto.PulumiCommand:
-        """The explicit PulumiCommand handed to every Automation API workspace."""
-        from pulumi import automation as auto
+        """The explicit PulumiCommand handed to every Automation API workspace (one per CLI in this
+        process: constructing one runs `pulumi version`)."""
+        return _pulumi_command(str(self.root))
 
-        return auto.PulumiCommand(root=str(self.root), skip_version_check=True)
+
+@functools.cache
+def _pulumi_command(root: str) -> auto.PulumiCommand:
+    from pulumi import automation as auto
+
+    return auto.PulumiCommand(root=root, skip_version_check=True)
 
 
 def default_cache_root() -> Path:

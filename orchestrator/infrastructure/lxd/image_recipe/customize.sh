@@ -24,6 +24,9 @@ rm -f /var/lib/dbus/machine-id
 echo localhost > /etc/hostname
 
 apt-get clean
-rm -rf /var/lib/apt/lists/*
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+# The package lists are gone: date their folder to the epoch so that a first `apt update` with a
+# cache-validity window (ansible's cache_valid_time) sees them as stale and downloads them.
+touch -d @0 /var/lib/apt/lists
 rm -rf /tmp/* /var/tmp/* /var/log/apt/* /var/cache/debconf/*-old
 find /var/log -type f -name '*.log' -exec truncate -s 0 {} +

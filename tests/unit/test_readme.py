@@ -8,6 +8,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
 from typer.main import get_command
 
 from orchestrator.cli.main import app
@@ -95,3 +96,9 @@ def test_the_readme_documents_every_exit_code() -> None:
     for code in EXIT_CODES:
         if code < 100:
             assert f"`{code}`" in text, code
+
+
+def test_the_state_machine_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the example writes ./data
+    exec(compile(marked_block("unit"), "README.md (state machine example)", "exec"), {})
+    assert (tmp_path / "data" / "staging" / "events.jsonl").read_text().count("\n") == 3

@@ -12,9 +12,8 @@ setup:  ## only the set-up: venv, Pulumi CLI, LXD lab
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
-bench:  ## benchmarks against the raw floor (after `make setup`); JSON + PNG in bench/results/
+bench:  ## set up, then the benchmarks against the raw floor; JSON + PNG in bench/results/
 	scripts/setup.sh
-	.venv/bin/pip install --quiet -e ".[dev,bench]"
 	.venv/bin/python -m bench
 
 clean-demo:  ## destroy and purge the demo environment

@@ -11,7 +11,7 @@ fi
 if [[ ! -f "$stamp" ]]; then
   echo "==> installing torrust-deploy and its dependencies into .venv"
   .venv/bin/pip install --quiet --upgrade pip
-  .venv/bin/pip install --quiet -e ".[dev]"
+  .venv/bin/pip install --quiet -e ".[dev,bench]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -6,7 +6,6 @@ profiles) / `bench-raw-…` (raw instances), and cleanup deletes only the names 
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
 import subprocess
 import time
@@ -66,14 +65,9 @@ def cloud_init_user_data(username: str, public_key: str) -> str:
     """The product's own cloud-config (from the shipped `stacks/environment.py`), so raw and product match."""
     from orchestrator.infrastructure.pulumi.lxd_provider import LxdConnection
     from orchestrator.infrastructure.pulumi.spec import StackSpec
-    from orchestrator.resources import shipped_dir
+    from orchestrator.infrastructure.pulumi.stacks import load_environment_module
 
-    path = shipped_dir("stacks") / "environment.py"
-    module_spec = importlib.util.spec_from_file_location("bench_stacks_environment", path)
-    if module_spec is None or module_spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    module = load_environment_module()
     spec = StackSpec(
         environment="bench",
         instance_name="bench",
@@ -94,25 +88,10 @@ def cloud_init_user_data(username: str, public_key: str) -> str:
 
 
 def ssh_argv(host: str, keypair: Keypair, *remote: str, username: str = SSH_USER) -> list[str]:
-    return [
-        "ssh",
-        "-i",
-        str(keypair.private_key),
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "LogLevel=ERROR",
-        "-o",
-        "ConnectTimeout=5",
-        f"{username}@{host}",
-        *remote,
-    ]
+    """The same non-interactive ssh invocation the product uses (port 22)."""
+    from orchestrator.infrastructure.ssh.wait import ssh_command
+
+    return ssh_command(host, 22, username, keypair.private_key, *remote)
 
 
 class RemoteCommandError(Exception):
@@ -161,11 +140,9 @@ def lxd_client() -> Any:
 
 
 def eth0_ipv4(instance: Any) -> str | None:
-    network = instance.state().network or {}
-    for address in (network.get("eth0") or {}).get("addresses", []):
-        if address.get("family") == "inet" and address.get("scope") == "global":
-            return str(address["address"])
-    return None
+    from orchestrator.infrastructure.pulumi.lxd_provider import eth0_ipv4 as product_eth0_ipv4
+
+    return product_eth0_ipv4(instance)
 
 
 def wait_ipv4(instance: Any, timeout_s: float = 120.0, poll_s: float = 0.1) -> str:

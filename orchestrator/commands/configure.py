@@ -11,8 +11,8 @@ from functools import partial
 
 from orchestrator.commands.errors import ConfigureFailedError
 from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
-from orchestrator.commands.progress import ProgressObserver, SilentProgress
-from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
+from orchestrator.commands.progress import ProgressObserver
+from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.domain import Configurable, Configured, ConfigureStep, Environment
 from orchestrator.persistence import EnvironmentRepository
 
@@ -22,7 +22,7 @@ PLAYBOOKS = {
 }
 
 
-class ConfigureCommand:
+class ConfigureCommand(StateChangingCommand):
     def __init__(
         self,
         repository: EnvironmentRepository,
@@ -31,23 +31,15 @@ class ConfigureCommand:
         observer: ProgressObserver | None = None,
         cancelled: CancelToken = never_cancelled,
     ) -> None:
-        self._saver = SafeSaver(repository)
-        self._repository = repository
+        super().__init__(repository, traces, observer, cancelled)
         self._playbooks = playbooks
-        self._traces = traces
-        self._observer = observer or SilentProgress()
-        self._cancelled = cancelled
         self.changed_tasks = 0
-
-    @property
-    def stale_state(self) -> bool:
-        return self._saver.stale
 
     def execute(self, env: Environment[Configurable]) -> Environment[Configured]:
         with self._repository.lock(env.name):
             configuring = env.start_configuring()
             self._saver.save(configuring)
-            runner = StepRunner("configure", list(ConfigureStep), self._observer, self._cancelled)
+            runner = self._steps("configure", list(ConfigureStep))
             context = configuring.context
             self.changed_tasks = 0
             try:

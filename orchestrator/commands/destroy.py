@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from orchestrator.commands.errors import DestroyFailedError
 from orchestrator.commands.ports import CancelToken, InfrastructureProvisioner, PlaybookRunner, never_cancelled
-from orchestrator.commands.progress import ProgressObserver, SilentProgress
-from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
+from orchestrator.commands.progress import ProgressObserver
+from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.domain import AnyEnvironment, Destroyed, DestroyStep, Environment
 from orchestrator.persistence import EnvironmentRepository
 
 
-class DestroyCommand:
+class DestroyCommand(StateChangingCommand):
     def __init__(
         self,
         repository: EnvironmentRepository,
@@ -24,23 +24,15 @@ class DestroyCommand:
         observer: ProgressObserver | None = None,
         cancelled: CancelToken = never_cancelled,
     ) -> None:
-        self._saver = SafeSaver(repository)
-        self._repository = repository
+        super().__init__(repository, traces, observer, cancelled)
         self._provisioner = provisioner
         self._playbooks = playbooks
-        self._traces = traces
-        self._observer = observer or SilentProgress()
-        self._cancelled = cancelled
-
-    @property
-    def stale_state(self) -> bool:
-        return self._saver.stale
 
     def execute(self, env: AnyEnvironment) -> Environment[Destroyed]:
         with self._repository.lock(env.name):
             destroying = env.start_destroying()
             self._saver.save(destroying)
-            runner = StepRunner("destroy", list(DestroyStep), self._observer, self._cancelled)
+            runner = self._steps("destroy", list(DestroyStep))
             context = destroying.context
             try:
                 runner.run(DestroyStep.PULUMI_DESTROY, lambda: self._provisioner.destroy(context, runner.sink))

@@ -19,15 +19,15 @@ from orchestrator.commands.ports import (
     SshProbe,
     never_cancelled,
 )
-from orchestrator.commands.progress import ProgressObserver, SilentProgress
-from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
+from orchestrator.commands.progress import ProgressObserver
+from orchestrator.commands.steps import StateChangingCommand, StepFailedError, StepRunner, TraceWriter
 from orchestrator.domain import Environment, Provisionable, Provisioned, Provisioning, ProvisionStep
 from orchestrator.persistence import EnvironmentRepository
 
 WAIT_CLOUD_INIT_PLAYBOOK = "wait-cloud-init.yml"
 
 
-class ProvisionCommand:
+class ProvisionCommand(StateChangingCommand):
     def __init__(
         self,
         repository: EnvironmentRepository,
@@ -39,26 +39,17 @@ class ProvisionCommand:
         cancelled: CancelToken = never_cancelled,
         ssh_timeout_s: float = 120.0,
     ) -> None:
-        self._saver = SafeSaver(repository)
-        self._repository = repository
+        super().__init__(repository, traces, observer, cancelled)
         self._provisioner = provisioner
         self._playbooks = playbooks
         self._ssh = ssh
-        self._traces = traces
-        self._observer = observer or SilentProgress()
-        self._cancelled = cancelled
         self._ssh_timeout_s = ssh_timeout_s
-
-    @property
-    def stale_state(self) -> bool:
-        """True when a save failed during the last run: the state on disk is behind the returned one."""
-        return self._saver.stale
 
     def execute(self, env: Environment[Provisionable]) -> Environment[Provisioned]:
         with self._repository.lock(env.name):
             provisioning = env.start_provisioning()
             self._saver.save(provisioning)
-            runner = StepRunner("provision", list(ProvisionStep), self._observer, self._cancelled)
+            runner = self._steps("provision", list(ProvisionStep))
             try:
                 outputs = self._run_steps(provisioning, runner)
             except StepFailedError as failed:

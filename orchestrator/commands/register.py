@@ -8,9 +8,9 @@ from dataclasses import replace
 
 from orchestrator.commands.errors import ProvisionFailedError
 from orchestrator.commands.ports import CancelToken, PlaybookRunner, SshProbe, never_cancelled
-from orchestrator.commands.progress import ProgressObserver, SilentProgress
+from orchestrator.commands.progress import ProgressObserver
 from orchestrator.commands.provision import WAIT_CLOUD_INIT_PLAYBOOK
-from orchestrator.commands.steps import SafeSaver, StepFailedError, StepRunner, TraceWriter
+from orchestrator.commands.steps import StateChangingCommand, StepFailedError, StepRunner, TraceWriter
 from orchestrator.domain import Created, Environment, EnvironmentContext, FailureContext, Provisioned, ProvisionStep
 from orchestrator.persistence import EnvironmentRepository
 
@@ -28,7 +28,7 @@ class RegisterFailedError(ProvisionFailedError):
         )
 
 
-class RegisterCommand:
+class RegisterCommand(StateChangingCommand):
     def __init__(
         self,
         repository: EnvironmentRepository,
@@ -39,24 +39,16 @@ class RegisterCommand:
         cancelled: CancelToken = never_cancelled,
         ssh_timeout_s: float = 120.0,
     ) -> None:
-        self._saver = SafeSaver(repository)
-        self._repository = repository
+        super().__init__(repository, traces, observer, cancelled)
         self._playbooks = playbooks
         self._ssh = ssh
-        self._traces = traces
-        self._observer = observer or SilentProgress()
-        self._cancelled = cancelled
         self._ssh_timeout_s = ssh_timeout_s
-
-    @property
-    def stale_state(self) -> bool:
-        return self._saver.stale
 
     def execute(self, env: Environment[Created], ip: str, ssh_port: int | None = None) -> Environment[Provisioned]:
         with self._repository.lock(env.name):
             registering = env.start_registering()
             self._saver.save(registering)
-            runner = StepRunner("register", REGISTER_STEPS, self._observer, self._cancelled)
+            runner = self._steps("register", REGISTER_STEPS)
             ssh = registering.context.ssh if ssh_port is None else replace(registering.context.ssh, port=ssh_port)
             target = replace(registering.context, instance_ip=ip, ssh=ssh)
             try:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from orchestrator.commands.ports import CancelToken, never_cancelled
-from orchestrator.commands.progress import ProgressObserver
+from orchestrator.commands.progress import ProgressObserver, SilentProgress
 from orchestrator.domain import AnyEnvironment, ConfigureStep, DestroyStep, FailureContext, ProvisionStep
 from orchestrator.persistence import EnvironmentRepository
 
@@ -119,3 +119,29 @@ class SafeSaver:
                 type(env.state).__name__,
                 error,
             )
+
+
+class StateChangingCommand:
+    """What every command that moves an environment through states shares: its repository (saves that
+    fail only mark the state stale), failure traces, progress observer and cancellation token."""
+
+    def __init__(
+        self,
+        repository: EnvironmentRepository,
+        traces: TraceWriter,
+        observer: ProgressObserver | None,
+        cancelled: CancelToken,
+    ) -> None:
+        self._repository = repository
+        self._saver = SafeSaver(repository)
+        self._traces = traces
+        self._observer = observer or SilentProgress()
+        self._cancelled = cancelled
+
+    @property
+    def stale_state(self) -> bool:
+        """True when a save failed during the last run: the state on disk is behind the returned one."""
+        return self._saver.stale
+
+    def _steps(self, command: str, steps: Sequence[Step]) -> StepRunner:
+        return StepRunner(command, steps, self._observer, self._cancelled)

@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from orchestrator.commands.create import CreateCommand
 from orchestrator.commands.ports import (
@@ -62,7 +62,6 @@ if TYPE_CHECKING:
     from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
     from orchestrator.persistence import TransitionEvent
 
-S = TypeVar("S")
 EnvRef = EnvironmentName | str
 
 
@@ -191,8 +190,7 @@ class Deployer:
         """The environment's audit trail (events.jsonl), oldest first."""
         env_name = _name(name)
         self.show(env_name)
-        read_events = getattr(self.repository, "read_events", None)
-        return list(read_events(env_name)) if read_events is not None else []
+        return self.repository.read_events(env_name)
 
     def check(self, name: EnvRef) -> DriftReport:
         """Compare the stored state with the LXD target (changes nothing)."""

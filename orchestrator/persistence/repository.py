@@ -50,6 +50,9 @@ class EnvironmentRepository(Protocol):
     def is_locked(self, name: EnvironmentName) -> bool:
         """Whether a command (in any process, this thread included) holds the environment's lock now."""
 
+    def read_events(self, name: EnvironmentName) -> builtins.list[TransitionEvent]:
+        """The environment's audit trail (events.jsonl), oldest first."""
+
     def lock(self, name: EnvironmentName) -> AbstractContextManager[None]:
         """Exclusive, re-entrant lock on `name`, held by a command for its whole run."""
 

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from orchestrator.domain import AnyEnvironment
+from orchestrator.domain import IN_PROGRESS, AnyEnvironment
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -224,9 +224,6 @@ _NEXT_WHY = {
 }
 
 
-IN_PROGRESS_STATES = ("Provisioning", "Configuring", "Destroying")
-
-
 def next_command(env: AnyEnvironment, running_pid: int | None = None) -> str | None:
     if running_pid is not None:  # a command is running on it: wait for that one
         return None
@@ -264,7 +261,7 @@ def environment_document(env: AnyEnvironment, running_pid: int | None = None) ->
         },
         "failure": None,
         "running_pid": running_pid,
-        "interrupted": type(state).__name__ in IN_PROGRESS_STATES and running_pid is None,
+        "interrupted": isinstance(state, IN_PROGRESS) and running_pid is None,
         "next_command": next_command(env, running_pid),
     }
     if failure is not None:

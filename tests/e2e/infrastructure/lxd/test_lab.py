@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from orchestrator.infrastructure.lxd.lab import Lab, LabStatus
+from orchestrator.infrastructure.pulumi.lxd_provider import wait_for_ipv4
+from orchestrator.infrastructure.ssh.wait import ssh_command
 from tests.e2e.conftest import SshKeypair
 
 pytestmark = pytest.mark.e2e
@@ -62,34 +64,11 @@ def launched_container(lab: LabStatus, user_data: str) -> Iterator[Any]:
 
 
 def _eth0_ipv4(instance: Any, timeout: float = 60.0) -> ipaddress.IPv4Address:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        eth0 = (instance.state().network or {}).get("eth0") or {}
-        for address in eth0.get("addresses", []):
-            if address.get("family") == "inet" and address.get("scope") == "global":
-                return ipaddress.IPv4Address(address["address"])
-        time.sleep(0.5)
-    raise AssertionError(f"{instance.name} got no IPv4 address on eth0 within {timeout:.0f} s")
+    return ipaddress.IPv4Address(wait_for_ipv4(instance, timeout))
 
 
 def _ssh(keypair: SshKeypair, ip: ipaddress.IPv4Address, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
-    argv = [
-        "ssh",
-        "-i",
-        str(keypair.private_key),
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ConnectTimeout=5",
-        "-o",
-        "LogLevel=ERROR",
-        f"{USER}@{ip}",
-        "true",
-    ]
+    argv = ssh_command(str(ip), 22, USER, keypair.private_key, "true")
     deadline = time.monotonic() + timeout
     while True:
         result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)

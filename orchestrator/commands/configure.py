@@ -2,15 +2,17 @@
 
 Also re-runs safely from ConfigureFailed (retry) and Configured (the playbooks are idempotent).
 
-Steps: install Docker Engine, install Docker Compose — one ansible-runner playbook each, idempotent.
+Steps: install Docker Engine, install Docker Compose — one ansible-runner playbook each, idempotent. The
+playbooks run in one ansible-playbook process (ansible starts once); each step waits for its playbook.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 
 from orchestrator.commands.errors import ConfigureFailedError
-from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
+from orchestrator.commands.ports import CancelToken, PlaybookRunner, RunningPlaybooks, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
 from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.domain import Configurable, Configured, ConfigureStep, Environment
@@ -43,8 +45,18 @@ class ConfigureCommand(StateChangingCommand):
             context = configuring.context
             self.changed_tasks = 0
             try:
-                for step, playbook in PLAYBOOKS.items():
-                    self.changed_tasks += runner.run(step, partial(self._playbooks.run, context, playbook, runner.sink))
+                with ExitStack() as cleanup:
+                    running: list[RunningPlaybooks] = []
+
+                    def wait(playbook: str) -> int:
+                        # started inside the first step, so that a failure to start is that step's failure
+                        if not running:
+                            started = self._playbooks.start(context, list(PLAYBOOKS.values()), runner.sink)
+                            running.append(cleanup.enter_context(started))
+                        return running[0].wait(playbook).changed
+
+                    for step, playbook in PLAYBOOKS.items():
+                        self.changed_tasks += runner.run(step, partial(wait, playbook))
             except StepFailedError as failed:
                 failure = runner.failure(failed, self._traces, str(env.name))
                 self._saver.save(configuring.fail_configuring(failure))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +41,21 @@ class InfrastructureProvisioner(Protocol):
         ...
 
 
+class PlaybookResult(Protocol):
+    @property
+    def changed(self) -> int:
+        """How many tasks changed something."""
+        ...
+
+
+class RunningPlaybooks(AbstractContextManager["RunningPlaybooks"], Protocol):
+    """Playbooks started by `PlaybookRunner.start`; leaving the `with` block stops what still runs."""
+
+    def wait(self, playbook: str) -> PlaybookResult:
+        """Block until `playbook` is over; raise if it failed (or did not run because an earlier one failed)."""
+        ...
+
+
 class PlaybookRunner(Protocol):
     """Runs one playbook per action against the environment's host (ansible-runner)."""
 
@@ -47,6 +63,12 @@ class PlaybookRunner(Protocol):
 
     def run(self, context: EnvironmentContext, playbook: str, on_event: LineSink | None = None) -> int:
         """Run the playbook; return how many tasks changed something."""
+        ...
+
+    def start(
+        self, context: EnvironmentContext, playbooks: Sequence[str], on_event: LineSink | None = None
+    ) -> RunningPlaybooks:
+        """Start running `playbooks` in order, in one go, and return at once."""
         ...
 
     def clean(self, context: EnvironmentContext) -> None: ...

@@ -25,6 +25,7 @@ from orchestrator.resources import shipped_dir
 if TYPE_CHECKING:
     from pulumi import automation as auto
 
+
 PROJECT_NAME = "torrust-deploy"
 PASSPHRASE = ""  # the file backend's secrets are the stack's own; no secret is stored in it
 OutputSink = Callable[[str], None]
@@ -124,6 +125,8 @@ class PulumiProvisioner:
     def _stack(self, context: EnvironmentContext) -> auto.Stack:
         from pulumi import automation as auto
 
+        from orchestrator.infrastructure.pulumi.event_outputs import EventOutputStack
+
         name = str(context.name)
         backend_dir = self._layout.pulumi_backend_dir(name)
         backend_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -144,28 +147,32 @@ class PulumiProvisioner:
             env_vars=env_vars,
             secrets_provider="passphrase",
         )
-        stack = auto.create_or_select_stack(
-            stack_name=name,
-            project_name=PROJECT_NAME,
-            program=lambda: _discard(program(spec)),
-            opts=options,
-        )
+        options.program = lambda: _discard(program(spec))
+        workspace = auto.LocalWorkspace(**options.__dict__)
+        stack = EventOutputStack.open(name, workspace, likely_exists=self._stack_file_exists(name))
         self._release_stale_lock(stack, name)
         return stack
+
+    def _stack_file_exists(self, name: str) -> bool:
+        """Whether the backend holds a checkpoint for the stack: only a guess that orders the create and
+        select attempts (each wrong guess costs one CLI run, ~0.1 s), never trusted for correctness."""
+        stacks = self._layout.pulumi_backend_dir(name) / ".pulumi" / "stacks"
+        return stacks.is_dir() and any(stacks.rglob(f"{name}.json*"))
 
     def prepare(self, context: EnvironmentContext) -> object:
         """Create or select the environment's stack (the `prepare_stack` step)."""
         return _run("prepare", lambda log: self._stack(context), None)
 
     def up(self, stack: object, on_output: OutputSink | None = None) -> InstanceOutputs:
-        from pulumi import automation as auto
+        from orchestrator.infrastructure.pulumi.event_outputs import EventOutputStack
 
-        assert isinstance(stack, auto.Stack)
+        assert isinstance(stack, EventOutputStack)
 
         def run(log: EngineLog) -> InstanceOutputs:
-            # refresh first: an instance deleted, stopped or changed behind the tool's back is repaired
+            # refresh first: an instance deleted, stopped or changed behind the tool's back is repaired.
+            # A stack created by this run has no resources, so there is nothing to refresh.
             try:
-                result = stack.up(on_output=log, color="never", refresh=True, show_secrets=False)
+                result = stack.up(on_output=log, color="never", refresh=not stack.created, show_secrets=False)
             finally:
                 self._release_stale_lock(stack, stack.name)
             return _outputs(result.outputs)

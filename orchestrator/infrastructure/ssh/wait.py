@@ -9,7 +9,9 @@ from pathlib import Path
 
 from orchestrator.domain import EnvironmentContext
 
-POLL_INTERVAL_S = 0.5
+POLL_INTERVAL_S = 0.1
+"""Until sshd listens, an attempt ends at once with "connection refused": polling often costs nothing and
+answers up to ~0.4 s sooner than a 0.5 s poll did (measured by `python -m bench`, section deploy)."""
 AUTH_FAILURE_BACKOFF_S = 2.0
 """After a refused key, wait longer: OpenSSH >= 9.8 (trixie) penalizes sources that fail authentication
 repeatedly (PerSourcePenalties) by refusing their connections for a while."""

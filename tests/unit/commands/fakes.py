@@ -62,8 +62,40 @@ class FakePlaybooks:
             raise self.failing[playbook]
         return self.changed
 
+    def start(
+        self, context: EnvironmentContext, playbooks: Sequence[str], on_event: LineSink | None = None
+    ) -> FakeRunningPlaybooks:
+        self.calls.append(f"start {' '.join(playbooks)}")
+        return FakeRunningPlaybooks(self, context, list(playbooks))
+
     def clean(self, context: EnvironmentContext) -> None:
         self.calls.append("clean")
+
+
+@dataclass
+class FakeResult:
+    changed: int
+
+
+@dataclass
+class FakeRunningPlaybooks:
+    """Playbooks started together: each `wait` runs one like `FakePlaybooks.run`, in the started order."""
+
+    playbooks: FakePlaybooks
+    context: EnvironmentContext
+    started: list[str]
+    stopped: bool = False
+
+    def __enter__(self) -> FakeRunningPlaybooks:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped = True
+        self.playbooks.calls.append("stop")
+
+    def wait(self, playbook: str) -> FakeResult:
+        assert playbook in self.started and not self.stopped
+        return FakeResult(self.playbooks.run(self.context, playbook))
 
 
 @dataclass

@@ -75,3 +75,63 @@ def test_a_failing_task_raises_with_the_ansible_events(sshd: Sshd, tmp_path: Pat
     with pytest.raises(PlaybookFailedError, match="failed") as raised:
         adapter.run(_context(sshd), "fail.yml")
     assert any("Fail on purpose" in line for line in raised.value.tool_output)
+
+
+def _adapter_with(tmp_path: Path, sshd: Sshd, playbooks: dict[str, str]) -> tuple[AnsiblePlaybooks, EnvironmentContext]:
+    start: Any = sshd.start
+    start()
+    playbooks_dir = tmp_path / "playbooks"
+    playbooks_dir.mkdir()
+    for name, text in playbooks.items():
+        (playbooks_dir / name).write_text(text)
+    adapter = AnsiblePlaybooks(tmp_path / "build", playbooks_dir)
+    context = _context(sshd)
+    adapter.render_inventory(context, "127.0.0.1")
+    return adapter, context
+
+
+def test_playbooks_started_together_report_each_result_in_order(sshd: Sshd, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    adapter, context = _adapter_with(
+        tmp_path,
+        sshd,
+        {
+            "first.yml": WRITE_FILE.replace("{{ target }}", str(first)),
+            "second.yml": WRITE_FILE.replace("{{ target }}", str(second))
+            + WRITE_FILE.replace("{{ target }}", str(first)),
+        },
+    )
+    events: list[str] = []
+    with adapter.start(context, ["first.yml", "second.yml"], events.append) as running:
+        assert running.wait("first.yml").changed == 1
+        assert running.wait("second.yml").changed == 1  # its second play finds the first file written
+    assert first.read_text() == second.read_text() == "hello\n"
+    assert sum("TASK Write it" in line for line in events) == 3
+
+    with adapter.start(context, ["first.yml", "second.yml"]) as running:
+        assert (running.wait("first.yml").changed, running.wait("second.yml").changed) == (0, 0)
+
+
+def test_a_failed_playbook_fails_alone_and_the_next_one_is_reported_not_run(sshd: Sshd, tmp_path: Path) -> None:
+    target = tmp_path / "never.txt"
+    adapter, context = _adapter_with(
+        tmp_path, sshd, {"fail.yml": FAIL, "write.yml": WRITE_FILE.replace("{{ target }}", str(target))}
+    )
+    with adapter.start(context, ["fail.yml", "write.yml"]) as running:
+        with pytest.raises(PlaybookFailedError, match="Fail on purpose"):
+            running.wait("fail.yml")
+        with pytest.raises(PlaybookFailedError, match=r"not run: fail\.yml failed before it"):
+            running.wait("write.yml")
+    assert not target.exists()
+
+
+def test_a_failure_in_the_second_playbook_leaves_the_first_successful(sshd: Sshd, tmp_path: Path) -> None:
+    target = tmp_path / "written.txt"
+    adapter, context = _adapter_with(
+        tmp_path, sshd, {"write.yml": WRITE_FILE.replace("{{ target }}", str(target)), "fail.yml": FAIL}
+    )
+    with adapter.start(context, ["write.yml", "fail.yml"]) as running:
+        assert running.wait("write.yml").changed == 1
+        with pytest.raises(PlaybookFailedError, match="Fail on purpose") as raised:
+            running.wait("fail.yml")
+    assert raised.value.playbook == "fail.yml"

@@ -58,6 +58,8 @@ from orchestrator.persistence import EnvironmentRepository, JsonFileRepository
 
 if TYPE_CHECKING:
     from orchestrator.commands.check import DriftReport
+    from orchestrator.commands.configure import ConfigureCommand
+    from orchestrator.commands.provision import ProvisionCommand
     from orchestrator.infrastructure.interrupt import SignalInterruption
     from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
     from orchestrator.persistence import TransitionEvent
@@ -210,22 +212,10 @@ class Deployer:
 
     def provision(self, env: Environment[Provisionable] | EnvRef) -> Environment[Provisioned]:
         """Create (or retry, or repair) the environment's instance and wait until it is reachable."""
-        from orchestrator.commands.provision import ProvisionCommand
-
         with self._command_run(_name(env)) as current:
             if not isinstance(current.state, PROVISIONABLE):
                 raise WrongStateError(str(current.name), current.state.tag, Created)
-            adapters = self.adapters  # built after the state check: a wrong state fails fast
-            command = ProvisionCommand(
-                self.repository,
-                adapters.provisioner,
-                adapters.playbooks,
-                adapters.ssh,
-                self.traces,
-                self.observer,
-                cancelled=self.interrupted,
-                ssh_timeout_s=self.ssh_timeout_s,
-            )
+            command = self._provision_command()  # after the state check: a wrong state fails fast
             try:
                 return command.execute(cast("Environment[Provisionable]", current))
             finally:
@@ -256,14 +246,10 @@ class Deployer:
 
     def configure(self, env: Environment[Configurable] | EnvRef) -> Environment[Configured]:
         """Install Docker and Docker Compose (first run, retry after a failure, or idempotent re-run)."""
-        from orchestrator.commands.configure import ConfigureCommand
-
         with self._command_run(_name(env)) as current:
             if not isinstance(current.state, CONFIGURABLE):
                 raise WrongStateError(str(current.name), current.state.tag, Provisioned)
-            command = ConfigureCommand(
-                self.repository, self.adapters.playbooks, self.traces, self.observer, cancelled=self.interrupted
-            )
+            command = self._configure_command()
             try:
                 return command.execute(cast("Environment[Configurable]", current))
             finally:
@@ -279,8 +265,43 @@ class Deployer:
         if isinstance(current.state, Created | ProvisionFailed) or (
             isinstance(current.state, Provisioning) and self.is_interrupted(current)
         ):
-            self.provision(name)
+            return self._provision_and_configure(name)
         return self.configure(name)
+
+    def _provision_and_configure(self, name: EnvironmentName) -> Environment[Configured]:
+        from orchestrator.commands.deploy import DeployCommand
+
+        with self._command_run(name) as current:
+            if not isinstance(current.state, PROVISIONABLE):
+                raise WrongStateError(str(current.name), current.state.tag, Created)
+            provision, configure = self._provision_command(), self._configure_command()
+            command = DeployCommand(self.repository, self.adapters.playbooks, provision, configure)
+            try:
+                return command.execute(cast("Environment[Provisionable]", current))
+            finally:
+                self.stale_state = command.stale_state
+
+    def _provision_command(self) -> ProvisionCommand:
+        from orchestrator.commands.provision import ProvisionCommand
+
+        adapters = self.adapters
+        return ProvisionCommand(
+            self.repository,
+            adapters.provisioner,
+            adapters.playbooks,
+            adapters.ssh,
+            self.traces,
+            self.observer,
+            cancelled=self.interrupted,
+            ssh_timeout_s=self.ssh_timeout_s,
+        )
+
+    def _configure_command(self) -> ConfigureCommand:
+        from orchestrator.commands.configure import ConfigureCommand
+
+        return ConfigureCommand(
+            self.repository, self.adapters.playbooks, self.traces, self.observer, cancelled=self.interrupted
+        )
 
     def destroy(self, env: EnvRef | AnyEnvironment) -> Environment[Destroyed]:
         """Delete the environment's instance and stack, from any state (an instance already gone is fine)."""

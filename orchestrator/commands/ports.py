@@ -51,8 +51,9 @@ class PlaybookResult(Protocol):
 class RunningPlaybooks(AbstractContextManager["RunningPlaybooks"], Protocol):
     """Playbooks started by `PlaybookRunner.start`; leaving the `with` block stops what still runs."""
 
-    def wait(self, playbook: str) -> PlaybookResult:
-        """Block until `playbook` is over; raise if it failed (or did not run because an earlier one failed)."""
+    def wait(self, playbook: str, on_event: LineSink | None = None) -> PlaybookResult:
+        """Block until `playbook` is over, streaming its own event lines to `on_event`; raise if it failed
+        (or did not run because an earlier one failed)."""
         ...
 
 
@@ -65,10 +66,8 @@ class PlaybookRunner(Protocol):
         """Run the playbook; return how many tasks changed something."""
         ...
 
-    def start(
-        self, context: EnvironmentContext, playbooks: Sequence[str], on_event: LineSink | None = None
-    ) -> RunningPlaybooks:
-        """Start running `playbooks` in order, in one go, and return at once."""
+    def start(self, context: EnvironmentContext, playbooks: Sequence[str]) -> RunningPlaybooks:
+        """Start running `playbooks` in order, in one go (one ansible process), and return at once."""
         ...
 
     def clean(self, context: EnvironmentContext) -> None: ...

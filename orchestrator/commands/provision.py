@@ -11,6 +11,7 @@ authentication) → wait for cloud-init (ansible-runner). The environment's lock
 from __future__ import annotations
 
 from orchestrator.commands.errors import ProvisionFailedError
+from orchestrator.commands.playbook_run import PlaybookRun
 from orchestrator.commands.ports import (
     CancelToken,
     InfrastructureProvisioner,
@@ -46,31 +47,33 @@ class ProvisionCommand(StateChangingCommand):
         self._ssh_timeout_s = ssh_timeout_s
 
     def execute(self, env: Environment[Provisionable]) -> Environment[Provisioned]:
-        with self._repository.lock(env.name):
-            provisioning = env.start_provisioning()
-            self._saver.save(provisioning)
-            runner = self._steps("provision", list(ProvisionStep))
-            try:
-                outputs = self._run_steps(provisioning, runner)
-            except StepFailedError as failed:
-                failure = runner.failure(failed, self._traces, str(env.name))
-                self._saver.save(provisioning.fail_provisioning(failure))
-                raise ProvisionFailedError(str(env.name), failure) from failed.error
-            provisioned = provisioning.complete_provisioning(outputs.ipv4)
-            self._saver.save(provisioned)
-            return provisioned
+        playbooks = [WAIT_CLOUD_INIT_PLAYBOOK]
+        with self._repository.lock(env.name), PlaybookRun(self._playbooks, env.context, playbooks) as run:
+            return self.provision(env, run)
 
-    def _run_steps(self, env: Environment[Provisioning], runner: StepRunner) -> InstanceOutputs:
+    def provision(self, env: Environment[Provisionable], run: PlaybookRun) -> Environment[Provisioned]:
+        """The run itself, under the caller's lock; the cloud-init wait is `run`'s WAIT_CLOUD_INIT_PLAYBOOK."""
+        provisioning = env.start_provisioning()
+        self._saver.save(provisioning)
+        runner = self._steps("provision", list(ProvisionStep))
+        try:
+            outputs = self._run_steps(provisioning, runner, run)
+        except StepFailedError as failed:
+            failure = runner.failure(failed, self._traces, str(env.name))
+            self._saver.save(provisioning.fail_provisioning(failure))
+            raise ProvisionFailedError(str(env.name), failure) from failed.error
+        provisioned = provisioning.complete_provisioning(outputs.ipv4)
+        self._saver.save(provisioned)
+        return provisioned
+
+    def _run_steps(self, env: Environment[Provisioning], runner: StepRunner, run: PlaybookRun) -> InstanceOutputs:
         context = env.context
         stack = runner.run(ProvisionStep.PREPARE_STACK, lambda: self._provisioner.prepare(context))
         outputs = runner.run(ProvisionStep.PULUMI_UP, lambda: self._provisioner.up(stack, runner.sink))
         runner.run(ProvisionStep.READ_OUTPUTS, lambda: _require_address(outputs))
         runner.run(ProvisionStep.RENDER_INVENTORY, lambda: self._playbooks.render_inventory(context, outputs.ipv4))
         runner.run(ProvisionStep.WAIT_SSH, lambda: self._ssh.wait(context, outputs.ipv4, self._ssh_timeout_s))
-        runner.run(
-            ProvisionStep.WAIT_CLOUD_INIT,
-            lambda: self._playbooks.run(context, WAIT_CLOUD_INIT_PLAYBOOK, runner.sink),
-        )
+        runner.run(ProvisionStep.WAIT_CLOUD_INIT, lambda: run.wait(WAIT_CLOUD_INIT_PLAYBOOK, runner.sink))
         return outputs
 
 

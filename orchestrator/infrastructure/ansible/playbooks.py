@@ -112,14 +112,13 @@ class AnsiblePlaybooks:
     def run(self, context: EnvironmentContext, playbook: str, on_event: EventSink | None = None) -> int:
         """Run `playbook` (e.g. "install-docker.yml") and return how many tasks changed something;
         raise PlaybookFailedError unless it succeeds."""
-        with self.start(context, [playbook], on_event) as sequence:
-            return sequence.wait(playbook).changed
+        with self.start(context, [playbook]) as sequence:
+            return sequence.wait(playbook, on_event).changed
 
-    def start(
-        self, context: EnvironmentContext, playbooks: Sequence[str], on_event: EventSink | None = None
-    ) -> PlaybookSequence:
+    def start(self, context: EnvironmentContext, playbooks: Sequence[str]) -> PlaybookSequence:
         """Start one ansible-playbook process that runs `playbooks` in order (a generated playbook
-        importing them) and return at once; `wait(playbook)` then gives each playbook's result.
+        importing them) and return at once; `wait(playbook, on_event)` then streams each playbook's event
+        lines and gives its result.
 
         One process instead of one per playbook saves ansible's start-up and shutdown (~0.6 s each,
         measured by `python -m bench`, section deploy). A playbook that fails stops the run: ansible drops
@@ -127,9 +126,7 @@ class AnsiblePlaybooks:
         import ansible_runner
 
         private_dir = self.private_data_dir(str(context.name))
-        sequence = PlaybookSequence(
-            list(playbooks), [_count_plays(self._playbooks_dir / name) for name in playbooks], on_event
-        )
+        sequence = PlaybookSequence(list(playbooks), [_count_plays(self._playbooks_dir / name) for name in playbooks])
         runner_playbook = playbooks[0] if len(playbooks) == 1 else str(self._sequence_playbook(private_dir, playbooks))
         thread, runner = ansible_runner.run_async(
             private_data_dir=str(private_dir),
@@ -176,6 +173,8 @@ class _Outcome:
     """What one playbook of a sequence did, from its events."""
 
     plays: int
+    lines: list[str] = field(default_factory=list)
+    """Its event lines, in order; `wait` hands them to its sink."""
     started_plays: int = 0
     changed: int = 0
     ok: int = 0
@@ -190,11 +189,10 @@ class PlaybookSequence:
     (it succeeded, unless a task failed) or when the process ends. `wait` blocks until then. Leaving the
     `with` block cancels what is still running and waits for the process."""
 
-    def __init__(self, playbooks: list[str], plays: list[int], on_event: EventSink | None) -> None:
+    def __init__(self, playbooks: list[str], plays: list[int]) -> None:
         self._playbooks = playbooks
         self._outcomes = [_Outcome(count) for count in plays]
         self._current = 0
-        self._on_event = on_event
         self._events: list[str] = []
         self._done = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -222,14 +220,14 @@ class PlaybookSequence:
             if line is not None:
                 self._events.append(line)
                 outcome = self._outcomes[self._current]
+                outcome.lines.append(line)
+                self._done.notify_all()
                 data = event.get("event_data") or {}
                 if kind == "runner_on_ok":
                     outcome.ok += 1
                     outcome.changed += 1 if (data.get("res") or {}).get("changed") else 0
                 elif kind == "runner_on_unreachable" or (kind == "runner_on_failed" and not data.get("ignore_errors")):
                     outcome.failures.append(line.strip())
-        if line is not None and self._on_event is not None:
-            self._on_event(line)
         return True
 
     def _play_started(self) -> None:
@@ -277,15 +275,26 @@ class PlaybookSequence:
         events = [*self._events, "== ansible output ==", *output]
         outcome.result = PlaybookFailedError(playbook, status, detail.strip(), events)
 
-    def wait(self, playbook: str) -> PlaybookResult:
-        """Block until `playbook` is over; its result, or PlaybookFailedError."""
+    def wait(self, playbook: str, on_event: EventSink | None = None) -> PlaybookResult:
+        """Block until `playbook` is over, handing its event lines (only its own, in order) to `on_event`
+        as they come; return its result or raise PlaybookFailedError."""
         outcome = self._outcomes[self._playbooks.index(playbook)]
-        with self._done:
-            while outcome.result is None:
-                if self._thread is not None and not self._thread.is_alive():
-                    self._resolve_all(self._runner)  # the runner thread ended without its callback
-                    break
-                self._done.wait(0.5)
+        delivered = 0
+        while True:
+            with self._done:
+                if outcome.result is None and delivered == len(outcome.lines):
+                    if self._thread is not None and not self._thread.is_alive():
+                        self._resolve_all(self._runner)  # the runner thread ended without its callback
+                    else:
+                        self._done.wait(0.5)
+                new_lines = outcome.lines[delivered:]
+                over = outcome.result is not None
+            delivered += len(new_lines)
+            if on_event is not None:
+                for line in new_lines:
+                    on_event(line)  # in the waiting thread, outside the lock
+            if over and not new_lines:
+                break
         result = outcome.result
         if isinstance(result, PlaybookFailedError):
             raise result

@@ -82,15 +82,22 @@ class PulumiToolchain:
 
     def command(self) -> auto.PulumiCommand:
         """The explicit PulumiCommand handed to every Automation API workspace (one per CLI in this
-        process: constructing one runs `pulumi version`)."""
-        return _pulumi_command(str(self.root))
+        process), built from the version this toolchain has already read."""
+        return _pulumi_command(str(self.root), self.version)
 
 
 @functools.cache
-def _pulumi_command(root: str) -> auto.PulumiCommand:
+def _pulumi_command(root: str, version: str) -> auto.PulumiCommand:
+    """`PulumiCommand(root)` without its constructor's own `pulumi version` run (~0.1 s): the version was
+    read (and checked against MINIMUM_VERSION) when the toolchain was found. Sets the same two attributes
+    the constructor sets."""
     from pulumi import automation as auto
+    from semver import VersionInfo
 
-    return auto.PulumiCommand(root=root, skip_version_check=True)
+    command = auto.PulumiCommand.__new__(auto.PulumiCommand)
+    command.command = os.path.join(root, "bin", "pulumi")
+    command.version = VersionInfo.parse(version.removeprefix("v"))
+    return command
 
 
 def default_cache_root() -> Path:

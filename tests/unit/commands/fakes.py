@@ -62,9 +62,7 @@ class FakePlaybooks:
             raise self.failing[playbook]
         return self.changed
 
-    def start(
-        self, context: EnvironmentContext, playbooks: Sequence[str], on_event: LineSink | None = None
-    ) -> FakeRunningPlaybooks:
+    def start(self, context: EnvironmentContext, playbooks: Sequence[str]) -> FakeRunningPlaybooks:
         self.calls.append(f"start {' '.join(playbooks)}")
         return FakeRunningPlaybooks(self, context, list(playbooks))
 
@@ -93,9 +91,9 @@ class FakeRunningPlaybooks:
         self.stopped = True
         self.playbooks.calls.append("stop")
 
-    def wait(self, playbook: str) -> FakeResult:
+    def wait(self, playbook: str, on_event: LineSink | None = None) -> FakeResult:
         assert playbook in self.started and not self.stopped
-        return FakeResult(self.playbooks.run(self.context, playbook))
+        return FakeResult(self.playbooks.run(self.context, playbook, on_event))
 
 
 @dataclass

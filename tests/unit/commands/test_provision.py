@@ -56,7 +56,12 @@ def test_provision_runs_steps_in_order_and_ends_provisioned_with_the_ip(tmp_path
     assert isinstance(result.state, Provisioned)
     assert result.instance_ip == "10.200.77.10"
     assert provisioner.calls == ["prepare", "up"]
-    assert playbooks.calls == ["inventory 10.200.77.10", "wait-cloud-init.yml"]
+    assert playbooks.calls == [
+        "inventory 10.200.77.10",
+        "start wait-cloud-init.yml",
+        "wait-cloud-init.yml",
+        "stop",
+    ]
     assert ssh.calls == ["10.200.77.10"]
     stored = repo.load(EnvironmentName("demo"))
     assert stored is not None and isinstance(stored.state, Provisioned)

@@ -30,6 +30,16 @@ def test_built_cli_reports_its_stamped_version(toolchain: PulumiToolchain) -> No
         assert version == PULUMI_VERSION
 
 
+def test_the_automation_command_is_the_cli_found_with_the_version_it_reported(toolchain: PulumiToolchain) -> None:
+    from pulumi import automation as auto
+
+    command = toolchain.command()
+    assert Path(command.command) == toolchain.cli
+    assert str(command.version) == toolchain.version.removeprefix("v")
+    # the same as the Automation API's own constructor reads by running the CLI
+    assert auto.PulumiCommand(root=str(toolchain.root), skip_version_check=True).version == command.version
+
+
 def test_automation_api_runs_up_and_destroy_of_a_dynamic_resource(toolchain: PulumiToolchain, tmp_path: Path) -> None:
     from pulumi import automation as auto
 

@@ -1,0 +1,36 @@
+"""Playbooks that one command (or one deploy) runs in a single ansible process, waited for step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import ExitStack
+
+from orchestrator.commands.ports import LineSink, PlaybookRunner, RunningPlaybooks
+from orchestrator.domain import EnvironmentContext
+
+
+class PlaybookRun:
+    """`playbooks`, in order, in one ansible process: ansible starts once, not once per playbook.
+
+    The process starts at the first `wait` — inside a step, so that failing to start is that step's
+    failure — and each step waits for its own playbook. Leaving the `with` block stops what still runs
+    and waits for the process, so no ansible outlives the command's lock."""
+
+    def __init__(self, runner: PlaybookRunner, context: EnvironmentContext, playbooks: Sequence[str]) -> None:
+        self._runner = runner
+        self._context = context
+        self._playbooks = list(playbooks)
+        self._running: RunningPlaybooks | None = None
+        self._cleanup = ExitStack()
+
+    def __enter__(self) -> PlaybookRun:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._cleanup.close()
+
+    def wait(self, playbook: str, on_event: LineSink | None = None) -> int:
+        """Start the run if needed, wait until `playbook` is over and return how many tasks it changed."""
+        if self._running is None:
+            self._running = self._cleanup.enter_context(self._runner.start(self._context, self._playbooks))
+        return self._running.wait(playbook, on_event).changed

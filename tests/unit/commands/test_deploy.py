@@ -1,0 +1,89 @@
+"""DeployCommand: provision then configure under one lock, with one ansible run for cloud-init and configure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.commands.configure import ConfigureCommand
+from orchestrator.commands.deploy import DeployCommand
+from orchestrator.commands.errors import ConfigureFailedError, ProvisionFailedError
+from orchestrator.commands.provision import ProvisionCommand
+from orchestrator.domain import (
+    Configured,
+    ConfigureFailed,
+    ConfigureStep,
+    Environment,
+    EnvironmentName,
+    ProvisionFailed,
+    ProvisionStep,
+)
+from orchestrator.infrastructure.traces import FileTraceWriter
+from orchestrator.layout import WorkingDirLayout
+from orchestrator.persistence import JsonFileRepository
+from tests.unit.commands.fakes import FakePlaybooks, FakeProvisioner, FakeSsh, ToolError, credentials
+
+ALL_PLAYBOOKS = "start wait-cloud-init.yml install-docker.yml install-docker-compose.yml"
+
+
+def _deploy(tmp_path: Path, playbooks: FakePlaybooks) -> tuple[JsonFileRepository, DeployCommand]:
+    layout = WorkingDirLayout(tmp_path)
+    repo = JsonFileRepository(layout.data_dir)
+    traces = FileTraceWriter(layout)
+    provision = ProvisionCommand(repo, FakeProvisioner(), playbooks, FakeSsh(), traces)
+    configure = ConfigureCommand(repo, playbooks, traces)
+    return repo, DeployCommand(repo, playbooks, provision, configure)
+
+
+def _states(repo: JsonFileRepository) -> list[str]:
+    return [f"{event.from_state}->{event.to_state}" for event in repo.read_events(EnvironmentName("demo"))]
+
+
+def test_deploy_provisions_then_configures_with_one_playbook_run(tmp_path: Path) -> None:
+    playbooks = FakePlaybooks(changed=1)
+    repo, command = _deploy(tmp_path, playbooks)
+    env = Environment.new(EnvironmentName("demo"), credentials(tmp_path))
+    repo.save(env)
+    result = command.execute(env)
+    assert isinstance(result.state, Configured) and result.instance_ip == "10.200.77.10"
+    assert playbooks.calls == [
+        "inventory 10.200.77.10",
+        ALL_PLAYBOOKS,
+        "wait-cloud-init.yml",
+        "install-docker.yml",
+        "install-docker-compose.yml",
+        "stop",
+    ]
+    assert _states(repo)[-4:] == [
+        "created->provisioning",
+        "provisioning->provisioned",
+        "provisioned->configuring",
+        "configuring->configured",
+    ]
+    assert not command.stale_state
+
+
+def test_a_failed_cloud_init_wait_ends_provision_failed_and_configures_nothing(tmp_path: Path) -> None:
+    playbooks = FakePlaybooks(failing={"wait-cloud-init.yml": ToolError("cloud-init: error", ["failed: wait"])})
+    repo, command = _deploy(tmp_path, playbooks)
+    env = Environment.new(EnvironmentName("demo"), credentials(tmp_path))
+    repo.save(env)
+    with pytest.raises(ProvisionFailedError) as raised:
+        command.execute(env)
+    assert raised.value.failure.step is ProvisionStep.WAIT_CLOUD_INIT
+    assert playbooks.calls[-2:] == ["wait-cloud-init.yml", "stop"]  # no configure playbook was waited for
+    stored = repo.load(EnvironmentName("demo"))
+    assert stored is not None and isinstance(stored.state, ProvisionFailed)
+
+
+def test_a_failed_configure_playbook_ends_configure_failed_at_its_step(tmp_path: Path) -> None:
+    playbooks = FakePlaybooks(failing={"install-docker.yml": ToolError("apt failed", ["failed: apt"])})
+    repo, command = _deploy(tmp_path, playbooks)
+    env = Environment.new(EnvironmentName("demo"), credentials(tmp_path))
+    repo.save(env)
+    with pytest.raises(ConfigureFailedError) as raised:
+        command.execute(env)
+    assert raised.value.failure.step is ConfigureStep.INSTALL_DOCKER
+    stored = repo.load(EnvironmentName("demo"))
+    assert stored is not None and isinstance(stored.state, ConfigureFailed) and stored.instance_ip == "10.200.77.10"

@@ -39,5 +39,7 @@ go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/
 install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$bin.partial/pulumi-resource-pulumi-python"
 rm -rf "$bin"
 mv "$bin.partial" "$bin"
-"$bin/pulumi" version
-touch "$dest/.complete"
+# the marker holds the version the built CLI reports: finding the CLI later need not run it
+"$bin/pulumi" version > "$dest/.complete.partial"
+mv "$dest/.complete.partial" "$dest/.complete"
+cat "$dest/.complete"

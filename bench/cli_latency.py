@@ -66,14 +66,10 @@ def parse_importtime(stderr: str, top: int = 12) -> list[dict[str, Any]]:
 
 
 def import_profile(argv_tail: list[str]) -> dict[str, Any]:
-    """What `torrust-deploy ARGS` imports, with -X importtime, and its total import time."""
-    code = (
-        "import sys; sys.argv = ['torrust-deploy', *sys.argv[1:]]\n"
-        "from orchestrator.cli.main import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-    )
+    """What `torrust-deploy ARGS` imports, with -X importtime, and its total import time (the installed
+    console script itself runs, so the profile follows whatever entry point it names)."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code, *argv_tail],
+        [sys.executable, "-X", "importtime", str(console_script()), *argv_tail],
         capture_output=True,
         text=True,
         check=False,

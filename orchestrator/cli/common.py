@@ -163,11 +163,10 @@ def deployer_for(ctx: typer.Context) -> Deployer:
 
 def running_pid(deployer: Deployer, name: EnvironmentName) -> int | None:
     """The PID of a live process holding `name`'s lock (a command is running on it), if any."""
-    from orchestrator.persistence import LOCK_FILE
-    from orchestrator.persistence.locking import process_alive, read_holder_pid
+    from orchestrator.persistence.lock_holder import running_holder_pid
+    from orchestrator.persistence.strict_read import LOCK_FILE
 
-    pid = read_holder_pid(deployer.repository.environment_dir(name) / LOCK_FILE)
-    return pid if pid is not None and process_alive(pid) else None
+    return running_holder_pid(deployer.repository.environment_dir(name) / LOCK_FILE)
 
 
 def print_environment(ctx: typer.Context, env: AnyEnvironment, extra: dict[str, Any] | None = None) -> None:

@@ -20,6 +20,7 @@ from orchestrator.cli.common import (
     stale_warning,
 )
 from orchestrator.cli.render import print_json
+from orchestrator.cli.top_help import DAY2
 
 if TYPE_CHECKING:
     from orchestrator.commands.check import DriftReport
@@ -110,6 +111,6 @@ def history(ctx: typer.Context, name: EnvArg) -> None:
 
 def add_day2_commands(app: typer.Typer) -> None:
     """Register the day-2 commands on the root app."""
-    app.command("check")(check)
-    app.command("register")(register)
-    app.command("history")(history)
+    app.command("check", rich_help_panel=DAY2)(check)
+    app.command("register", rich_help_panel=DAY2)(register)
+    app.command("history", rich_help_panel=DAY2)(history)

@@ -2,7 +2,8 @@
 
 Typer would print usage errors (missing argument, unknown option or command, bad value) in a framed
 box; this group reports them like every other error of the CLI. `--json` anywhere on the command line
-turns them into the JSON error document (kind `UsageError`).
+turns them into the JSON error document (kind `UsageError`). The root help is `top_help`'s text: printed
+on stdout for `--help` and `-h` (exit 0), on stderr when no command is given (exit 2).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from typer import _click
 from typer.core import TyperGroup
 
 from orchestrator.cli.render import EXIT_FAILED, EXIT_USAGE, print_error
-
-PROG = "torrust-deploy"
+from orchestrator.cli.top_help import PROG, top_level_help
 
 
 class UsageError(Exception):
@@ -44,10 +44,14 @@ def usage_error(error: _click.exceptions.UsageError) -> UsageError:
 
 
 class CliGroup(TyperGroup):
-    """`TyperGroup` whose `main` renders usage errors itself (see the module docstring)."""
+    """`TyperGroup` whose `main` renders usage errors itself (see the module docstring), and whose help is
+    the quick path's: `top_level_help()`, for `--help`, `-h` and no arguments alike."""
 
     argv: list[str] | None = None
     """The arguments of this run (for the log)."""
+
+    def get_help(self, ctx: _click.Context) -> str:
+        return top_level_help()
 
     def main(
         self,

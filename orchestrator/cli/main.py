@@ -5,7 +5,8 @@ errors go to stderr. Exit codes: 0 ok, 1 a command failed, 2 bad usage, invalid 
 3 the environment is locked by another process, 4 the environment does not exist (docs/cli.md).
 
 Read-only commands (`show`, `list`, `--help`) never import Pulumi, Ansible or pylxd: the modules that
-do are imported inside the commands that need them (and by `Deployer` on first use).
+do are imported inside the commands that need them (and by `Deployer` on first use). The console script
+is `quick_path.main`: it answers the common forms of those itself and runs `main()` here for the rest.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ from orchestrator.cli.common import (
     stale_warning,
 )
 from orchestrator.cli.day2 import add_day2_commands
+from orchestrator.cli.environment_view import LIST_HEADER, list_row, list_text
 from orchestrator.cli.group import CliGroup
 from orchestrator.cli.lab import lab_app
 from orchestrator.cli.logs import LogFormat, setup_logging
 from orchestrator.cli.render import EXIT_USAGE, environment_document, environment_text, print_error, print_json
+from orchestrator.cli.top_help import DESCRIPTION, HELP_OPTION_NAMES, INSPECT, LIFECYCLE, SETUP, TOOLS
 
 if TYPE_CHECKING:
     from orchestrator.api import Deployer
@@ -47,11 +50,11 @@ _run_log = logging.getLogger("orchestrator.cli.run")
 
 app = typer.Typer(
     name="torrust-deploy",
-    cls=CliGroup,
-    help="Take a Torrust Tracker deployment environment from nothing to a configured host "
-    "(LXD + Pulumi + Ansible). Start with `torrust-deploy create template`.",
+    cls=CliGroup,  # prints `top_help.top_level_help()` for `--help`, `-h` and no arguments
+    help=DESCRIPTION,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
 )
 create_app = typer.Typer(
     help="Create an environment, or print a config template or its JSON Schema.", no_args_is_help=True
@@ -59,7 +62,6 @@ create_app = typer.Typer(
 toolchain_app = typer.Typer(
     help="The Pulumi CLI the orchestrator drives (found on PATH or built from Go modules).", no_args_is_help=True
 )
-SETUP, LIFECYCLE, INSPECT, TOOLS = "Set up", "Lifecycle", "Inspect", "Tools"
 app.add_typer(create_app, name="create", rich_help_panel=SETUP)
 app.add_typer(toolchain_app, name="toolchain", rich_help_panel=TOOLS)
 app.add_typer(lab_app, name="lab", rich_help_panel=TOOLS)
@@ -358,14 +360,14 @@ def list_environments(ctx: typer.Context) -> None:
         if options(ctx).json:
             print_json({"ok": True, "command": command_name(ctx), "environments": found, "unreadable": unreadable})
             return
-        if not found and not unreadable:
-            print("No environments.")
+        if not unreadable:
+            print(list_text(found))
             return
-        print(f"{'NAME':<24} {'STATE':<16} IP")
+        print(LIST_HEADER)
         for document in found:
-            print(f"{document['name']:<24} {document['state']:<16} {document['instance_ip'] or '-'}")
+            print(list_row(document["name"], document["state"], document["instance_ip"]))
         for problem in unreadable:
-            print(f"{problem['name']:<24} {'(unreadable)':<16} -")
+            print(list_row(problem["name"], "(unreadable)", None))
             print(f"Warning: {problem['message']}\nTip: {problem['tip']}", file=sys.stderr)
 
     run_command(ctx, body)

@@ -5,7 +5,8 @@ Progress: `StderrProgress` prints plain `[2/6] Wait ssh … done (3.1 s)` lines 
 record the steps they saw, so `--json` results can list them.
 
 The JSON documents built here are described in docs/cli-json.md and checked against the models in
-`orchestrator.cli.schemas`.
+`orchestrator.cli.schemas`. An environment's document and text come from `environment_view` (standard
+library only, shared with the quick path); this module feeds it the domain objects.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from orchestrator.domain import IN_PROGRESS, AnyEnvironment
+from orchestrator.cli import environment_view as view
+from orchestrator.domain import AnyEnvironment
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -190,56 +192,22 @@ def make_progress(verbose: bool) -> CliProgress:
 
 def ssh_command_line(env: AnyEnvironment) -> str | None:
     context = env.context
-    if not context.instance_ip:
-        return None
-    port = "" if context.ssh.port == 22 else f" -p {context.ssh.port}"
-    return f"ssh -i {context.ssh.private_key_path}{port} {context.ssh.username}@{context.instance_ip}"
-
-
-# What to run next, by state. A command re-run after a failure continues safely (see the domain's tips);
-# an in-progress state that no live process holds is a run that was interrupted: re-running the same
-# command records the interruption and carries on.
-NEXT_COMMAND = {
-    "Created": "torrust-deploy deploy {name}",
-    "Provisioning": "torrust-deploy provision {name}",
-    "Provisioned": "torrust-deploy configure {name}",
-    "ProvisionFailed": "torrust-deploy provision {name}",
-    "Configuring": "torrust-deploy configure {name}",
-    "Configured": None,
-    "ConfigureFailed": "torrust-deploy configure {name}",
-    "Destroying": "torrust-deploy destroy {name}",
-    "Destroyed": "torrust-deploy purge {name}",
-    "DestroyFailed": "torrust-deploy destroy {name}",
-}
-_NEXT_WHY = {
-    "Created": "provisions and configures it",
-    "Provisioning": "the provision that set this state was interrupted; this continues it",
-    "Provisioned": "installs Docker and Docker Compose",
-    "ProvisionFailed": "after fixing the cause; it continues safely (or destroy it)",
-    "Configuring": "the configure that set this state was interrupted; this continues it",
-    "ConfigureFailed": "after fixing the cause; it continues safely (or destroy it)",
-    "Destroying": "the destroy that set this state was interrupted; this finishes it",
-    "Destroyed": "drops its records; the name can then be created again",
-    "DestroyFailed": "after fixing the cause",
-}
+    ssh = context.ssh
+    return view.ssh_command(context.instance_ip, ssh.username, ssh.port, str(ssh.private_key_path))
 
 
 def next_command(env: AnyEnvironment, running_pid: int | None = None) -> str | None:
-    if running_pid is not None:  # a command is running on it: wait for that one
-        return None
-    template = NEXT_COMMAND.get(type(env.state).__name__)
-    return template.format(name=env.name) if template else None
+    return view.next_command(type(env.state).__name__, str(env.name), running_pid)
 
 
-def environment_document(env: AnyEnvironment, running_pid: int | None = None) -> dict[str, Any]:
-    """The stable JSON shape of an environment (`show`, `list` and command results); see docs/cli-json.md."""
+def environment_facts(env: AnyEnvironment) -> dict[str, Any]:
+    """The facts `environment_view` renders (see its docstring), from the domain objects."""
     context = env.context
-    state = env.state
-    failure = getattr(state, "failure", None)
+    failure = getattr(env.state, "failure", None)
     lxd = context.lxd
-    document: dict[str, Any] = {
+    return {
         "name": str(context.name),
-        "state": type(state).__name__,
+        "state": type(env.state).__name__,
         "state_since": env.state_since.isoformat(),
         "created_at": context.created_at.isoformat(),
         "instance_name": context.instance_name,
@@ -249,7 +217,6 @@ def environment_document(env: AnyEnvironment, running_pid: int | None = None) ->
             "port": context.ssh.port,
             "private_key_path": str(context.ssh.private_key_path),
             "public_key_path": str(context.ssh.public_key_path),
-            "command": ssh_command_line(env),
         },
         "lxd": {
             "endpoint": lxd.endpoint,
@@ -259,13 +226,9 @@ def environment_document(env: AnyEnvironment, running_pid: int | None = None) ->
             "network": lxd.network,
             "storage_pool": lxd.storage_pool,
         },
-        "failure": None,
-        "running_pid": running_pid,
-        "interrupted": isinstance(state, IN_PROGRESS) and running_pid is None,
-        "next_command": next_command(env, running_pid),
-    }
-    if failure is not None:
-        document["failure"] = {
+        "failure": None
+        if failure is None
+        else {
             "step": failure.step.value if failure.step is not None else None,
             "error_kind": failure.error_kind,
             "summary": failure.summary,
@@ -273,37 +236,21 @@ def environment_document(env: AnyEnvironment, running_pid: int | None = None) ->
             "failed_at": failure.failed_at.isoformat(),
             "duration_s": round(failure.duration.total_seconds(), 3),
             "trace_path": str(failure.trace_path) if failure.trace_path else None,
-        }
-    return document
+        },
+    }
+
+
+def environment_document(env: AnyEnvironment, running_pid: int | None = None) -> dict[str, Any]:
+    """The stable JSON shape of an environment (`show`, `list` and command results); see docs/cli-json.md."""
+    return view.environment_document(environment_facts(env), running_pid)
 
 
 def environment_text(env: AnyEnvironment, running_pid: int | None = None) -> str:
-    document = environment_document(env, running_pid)
-    lines = [f"Environment: {document['name']}", f"State:       {document['state']}"]
-    lines.append(f"Instance:    {document['instance_name']}")
-    if document["instance_ip"]:
-        lines.append(f"IP address:  {document['instance_ip']}")
-        lines.append(f"SSH:         {document['ssh']['command']}")
-    failure = document["failure"]
-    if failure:
-        step = failure["step"] or "unknown step"
-        lines.append(f"Failed step: {step} ({failure['error_kind']}, after {failure['duration_s']:.1f} s)")
-        lines.append(f"Error:       {failure['summary']}")
-        if failure["trace_path"]:
-            lines.append(f"Trace:       {failure['trace_path']}")
-    if document["interrupted"]:
-        lines.append("Interrupted: the run that set this state ended before it finished")
-    if running_pid is not None:
-        lines.append(f"Running:     process {running_pid} is working on it; wait for it to finish")
-    elif document["next_command"]:
-        why = _NEXT_WHY.get(document["state"])
-        lines.append(f"Next:        {document['next_command']}" + (f" — {why}" if why else ""))
-    return "\n".join(lines)
+    return view.environment_text(environment_document(env, running_pid))
 
 
 def environment_row(env: AnyEnvironment) -> str:
-    ip = env.context.instance_ip or "-"
-    return f"{env.name!s:<24} {type(env.state).__name__:<16} {ip}"
+    return view.list_row(str(env.name), type(env.state).__name__, env.context.instance_ip)
 
 
 # --- documents and errors ----------------------------------------------------------------------------

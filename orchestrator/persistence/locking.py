@@ -1,4 +1,8 @@
-"""Per-environment process lock: a kernel flock (released when the holder dies) plus a PID note."""
+"""Per-environment process lock: a kernel flock (released when the holder dies) plus a PID note.
+
+The note is read by `lock_holder` (standard library only); `read_holder_pid` and `process_alive` are
+re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -13,42 +17,19 @@ from filelock import BaseFileLock, FileLock, Timeout
 
 from orchestrator.persistence.errors import LockTimeoutError
 from orchestrator.persistence.files import DIR_MODE, FILE_MODE, atomic_write, ensure_private_dir
+from orchestrator.persistence.lock_holder import PID_SUFFIX, process_alive, read_holder_pid
 
 _POLL_INTERVAL_S = 0.005  # lock hand-off latency is up to one poll period
 # One FileLock per lock file in this process: two flock descriptors on one file would block each other.
 _REGISTRY: dict[str, BaseFileLock] = {}
 _REGISTRY_GUARD = threading.Lock()
 
+__all__ = ["EnvironmentLocks", "pid_path", "process_alive", "read_holder_pid"]
+
 
 def pid_path(lock_path: Path) -> Path:
     """Where the holder of `lock_path` records its PID."""
-    return lock_path.with_name(lock_path.name + ".pid")
-
-
-def read_holder_pid(lock_path: Path) -> int | None:
-    """The PID the current (or last) holder recorded, if any."""
-    try:
-        text = pid_path(lock_path).read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process `pid` exists and is not a zombie."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # Linux: a killed but unreaped process is a zombie and holds no lock
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
+    return lock_path.with_name(lock_path.name + PID_SUFFIX)
 
 
 class EnvironmentLocks:

@@ -37,8 +37,8 @@ from orchestrator.domain import (
     Transition,
 )
 from orchestrator.persistence.errors import CorruptStateError, UnsupportedSchemaError
+from orchestrator.persistence.strict_read import SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
 StepT = TypeVar("StepT", ProvisionStep, ConfigureStep, DestroyStep)
 
 

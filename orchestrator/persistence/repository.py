@@ -21,9 +21,8 @@ from orchestrator.persistence.errors import CorruptStateError, LockTimeoutError,
 from orchestrator.persistence.files import atomic_write, durable_append, ensure_private_dir, remove_temp_files
 from orchestrator.persistence.locking import EnvironmentLocks, pid_path
 from orchestrator.persistence.models import TransitionEvent, dump_document, parse_document, to_environment
+from orchestrator.persistence.strict_read import LOCK_FILE, STATE_FILE
 
-STATE_FILE = "environment.json"
-LOCK_FILE = "environment.json.lock"
 EVENTS_FILE = "events.jsonl"
 
 _log = logging.getLogger(__name__)

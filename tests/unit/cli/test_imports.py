@@ -1,5 +1,7 @@
 """The read-only paths stay fast: `--help`, `list` and `show` never import Pulumi, Ansible,
-ansible-runner or pylxd (they run in a fresh interpreter; `sys.modules` is checked at exit)."""
+ansible-runner or pylxd (they run in a fresh interpreter; `sys.modules` is checked at exit). The console
+script answers their common forms on its quick path, which imports no framework at all (typer, rich,
+pydantic, filelock) and none of the standard modules that cost as much as starting the interpreter."""
 
 from __future__ import annotations
 
@@ -77,3 +79,49 @@ def test_the_check_would_notice_a_heavy_import(work: Path) -> None:
 
     assert code == 0
     assert heavy == ["pylxd"]
+
+
+# --- the console script's quick path -------------------------------------------------------------------
+
+SCRIPT = str(Path(sys.executable).parent / "torrust-deploy")
+# The frameworks the full CLI needs, and what only commands that change things need.
+FRAMEWORKS = ("typer", "rich", "click", "pydantic", "pydantic_core", "filelock", *HEAVY)
+# Standard modules that each cost about as much as starting the interpreter (so does the domain package,
+# built on them): the quick path's budget is three times that start.
+COSTLY = ("typing", "dataclasses", "inspect", "logging", "pathlib", "orchestrator.domain")
+
+
+def _script_imports(*args: str, cwd: Path) -> tuple[int, set[str], str]:
+    """Exit code, the modules the installed console script imported (`-X importtime`), and its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
+    rows = [line.split("|") for line in result.stderr.splitlines() if line.startswith("import time:")]
+    modules = {row[2].strip() for row in rows if len(row) == 3 and row[1].strip().isdigit()}
+    return result.returncode, modules, result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), ("--help",), ("-h",), ("list",), ("show", "e2e"), ("-C", ".", "list"), ("--working-dir", ".", "show", "e2e")],
+    ids=lambda args: " ".join(args) or "no-arguments",
+)
+def test_quick_path_imports_no_framework_and_no_costly_module(work: Path, args: tuple[str, ...]) -> None:
+    code, modules, stdout = _script_imports(*args, cwd=work)
+
+    assert code == (2 if not args else 0)
+    assert stdout or not args
+    assert not {name.split(".")[0] for name in modules} & set(FRAMEWORKS)
+    assert not modules & set(COSTLY)
+
+
+def test_the_script_import_check_sees_the_full_cli_behind_a_handed_over_command(work: Path) -> None:
+    code, modules, _ = _script_imports("--json", "list", cwd=work)
+
+    assert code == 0
+    assert {"typer", "pydantic", "typing", "orchestrator.domain"} <= modules

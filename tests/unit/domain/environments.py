@@ -65,3 +65,40 @@ BUILDERS: dict[str, Callable[[], AnyEnvironment]] = {
     "destroyed": lambda: created().start_provisioning().start_destroying().complete_destroying(),
     "destroy_failed": lambda: created().start_destroying().fail_destroying(failure(DestroyStep.PULUMI_DESTROY)),
 }
+
+
+def _interrupted_provision() -> AnyEnvironment:
+    """Provisioning recorded as failed at an unknown step (a run that was killed)."""
+    started = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+    unknown = FailureContext(None, "Interrupted", "the run ended", started, started + timedelta(seconds=61))
+    return created().start_provisioning().fail_provisioning(unknown)
+
+
+def _long_failure() -> AnyEnvironment:
+    """A failure whose summary the domain folded to one line and shortened."""
+    started = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+    summary = "apt failed:\n  " + "E: unable to fetch some archives " * 30
+    failed = FailureContext(ConfigureStep.INSTALL_DOCKER, "CommandFailed", summary, started, started)
+    return created().start_provisioning().complete_provisioning(IP).start_configuring().fail_configuring(failed)
+
+
+REMOTE_LXD = LxdTarget(
+    endpoint="https://lxd.example:8443",
+    client_cert_path=Path("certs/client.crt"),
+    client_key_path=Path("certs/client.key"),
+    server_cert_path=Path("certs/server.crt"),
+    instance_type="virtual-machine",
+    profile_name="custom-profile",
+    network="br1",
+    storage_pool="fast",
+)
+
+# More shapes than one per state: registered hosts, a remote LXD target, other failures.
+VARIANTS: dict[str, Callable[[], AnyEnvironment]] = {
+    "registered": lambda: created().start_registering().complete_registration("192.0.2.10", ssh_port=2222),
+    "remote-lxd": lambda: (
+        created(lxd=REMOTE_LXD).start_provisioning().complete_provisioning("2001:db8::7").start_configuring()
+    ),
+    "interrupted-provision": _interrupted_provision,
+    "long-failure": _long_failure,
+}

@@ -1,0 +1,327 @@
+"""environment.json read with the standard library only, strictly — for the CLI's quick path.
+
+`JsonFileRepository.load` (pydantic models, then the domain objects) is the reference reader. This one
+answers only when it is sure to agree with it, and gives None on any doubt: a field missing, extra or of
+another JSON type than the one torrust-deploy writes, a value the domain would reject or normalize
+(paths, summaries), an unknown schema version or state, a file that cannot be read. The caller then asks
+the repository, which reports the problem properly. It accepts a subset of what the repository accepts,
+never more, and returns what the domain objects would hold, as plain values (`StoredEnvironment`).
+
+Importing it costs no more than `json` and `datetime`: no pydantic, no filelock, no `typing`, no
+`dataclasses` (each costs about as much as starting the interpreter).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from datetime import UTC, datetime
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypedDict
+
+    class StoredSsh(TypedDict):
+        private_key_path: str
+        public_key_path: str
+        username: str
+        port: int
+
+    class StoredLxd(TypedDict):
+        endpoint: str | None
+        client_cert_path: str | None
+        client_key_path: str | None
+        server_cert_path: str | None
+        image_alias: str
+        instance_type: str
+        profile_name: str | None
+        network: str
+        storage_pool: str
+
+    class StoredFailure(TypedDict):
+        step: str | None
+        error_kind: str
+        summary: str
+        started_at: datetime
+        failed_at: datetime
+        trace_path: str | None
+
+    class StoredEnvironment(TypedDict):
+        """An environment as the domain would hold it; times in UTC, paths as `str(Path(...))` gives them."""
+
+        name: str
+        state: str
+        """The domain state's class name (`ProvisionFailed`)."""
+        state_since: datetime
+        last_seq: int
+        instance_name: str
+        instance_ip: str | None
+        created_at: datetime
+        registered: bool
+        ssh: StoredSsh
+        lxd: StoredLxd
+        failure: StoredFailure | None
+
+
+# The layout of an environment's directory (shared with `repository`).
+STATE_FILE = "environment.json"
+LOCK_FILE = "environment.json.lock"
+SCHEMA_VERSION = 1
+
+# Copies of domain rules, each checked against the domain by tests/unit/persistence/test_strict_read.py.
+STATE_NAMES = {
+    "created": "Created",
+    "provisioning": "Provisioning",
+    "provisioned": "Provisioned",
+    "provision_failed": "ProvisionFailed",
+    "configuring": "Configuring",
+    "configured": "Configured",
+    "configure_failed": "ConfigureFailed",
+    "destroying": "Destroying",
+    "destroyed": "Destroyed",
+    "destroy_failed": "DestroyFailed",
+}
+FAILURE_STEPS = {
+    "provision_failed": (
+        "prepare_stack",
+        "pulumi_up",
+        "read_outputs",
+        "render_inventory",
+        "wait_ssh",
+        "wait_cloud_init",
+    ),
+    "configure_failed": ("install_docker", "install_docker_compose"),
+    "destroy_failed": ("pulumi_destroy", "remove_stack", "clean_build"),
+}
+NEEDS_IP = frozenset({"provisioned", "configuring", "configured", "configure_failed"})
+INSTANCE_TYPES = ("container", "virtual-machine")
+MAX_NAME_LENGTH = 63
+ENVIRONMENT_NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+MAX_SUMMARY_LENGTH = 500
+
+# What torrust-deploy writes (pydantic's UTC `Z`, or an offset); both parsers agree on all of it.
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+)
+_DOCUMENT_KEYS = frozenset({"schema_version", "name", "state", "state_since", "last_seq", "context"})
+_CONTEXT_KEYS = frozenset({"instance_name", "instance_ip", "created_at", "ssh", "lxd"})
+_SSH_KEYS = frozenset({"private_key_path", "public_key_path", "username", "port"})
+_LXD_KEYS = frozenset(
+    {
+        "endpoint",
+        "client_cert_path",
+        "client_key_path",
+        "server_cert_path",
+        "image_alias",
+        "instance_type",
+        "profile_name",
+        "network",
+        "storage_pool",
+    }
+)
+_FAILURE_KEYS = frozenset({"step", "error_kind", "summary", "started_at", "failed_at", "trace_path"})
+
+
+class _NotSureError(Exception):
+    """Not sure to agree with the repository: the caller asks it instead."""
+
+
+def valid_environment_name(name: str) -> bool:
+    """Whether `EnvironmentName(name)` accepts `name`."""
+    return 0 < len(name) <= MAX_NAME_LENGTH and ENVIRONMENT_NAME.fullmatch(name) is not None
+
+
+def environment_names(data_dir: str) -> list[str] | None:
+    """What `JsonFileRepository(data_dir).list()` returns, as strings; None when not sure."""
+    try:
+        if not stat.S_ISDIR(os.stat(data_dir).st_mode):
+            return []
+        entries = os.listdir(data_dir)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except (OSError, ValueError):
+        return None
+    names = []
+    for entry in entries:
+        if not valid_environment_name(entry):
+            continue
+        try:
+            mode = os.stat(os.path.join(data_dir, entry, STATE_FILE)).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISREG(mode):
+            names.append(entry)
+    return sorted(names)
+
+
+def read_environment(data_dir: str, name: str) -> StoredEnvironment | None:
+    """What `JsonFileRepository(data_dir).load(EnvironmentName(name))` holds, as plain values.
+
+    None when the repository would answer anything else (no such environment, an unreadable file, …) or
+    when not sure.
+    """
+    if not valid_environment_name(name):
+        return None
+    try:
+        with open(os.path.join(data_dir, name, STATE_FILE), "rb") as file:
+            raw = file.read()
+    except (OSError, ValueError):
+        return None
+    return decode_environment(raw, name)
+
+
+def decode_environment(raw: bytes, name: str) -> StoredEnvironment | None:
+    """The environment `name` that environment.json bytes describe, or None when not sure."""
+    try:
+        return _environment(json.loads(raw), name)
+    except Exception:  # _NotSureError, and anything unexpected: the repository will know better
+        return None
+
+
+def _environment(data: Any, name: str) -> StoredEnvironment:
+    tag = data.get("state") if type(data) is dict else None
+    if tag not in STATE_NAMES:
+        raise _NotSureError
+    failed = tag in FAILURE_STEPS
+    _keys(data, (_DOCUMENT_KEYS | {"failure"}) if failed else _DOCUMENT_KEYS)
+    if _int(data["schema_version"]) != SCHEMA_VERSION or _str(data["name"]) != name:
+        raise _NotSureError
+    last_seq = _int(data["last_seq"])
+    context = data["context"]
+    _keys(context, _CONTEXT_KEYS, optional="registered")
+    instance_ip = _optional_str(context["instance_ip"])
+    registered = context.get("registered", False)
+    if last_seq < 0 or (tag in NEEDS_IP and instance_ip is None) or type(registered) is not bool:
+        raise _NotSureError
+    return {
+        "name": name,
+        "state": STATE_NAMES[tag],
+        "state_since": _time(data["state_since"]),
+        "last_seq": last_seq,
+        "instance_name": _str(context["instance_name"]),
+        "instance_ip": instance_ip,
+        "created_at": _time(context["created_at"]),
+        "registered": registered,
+        "ssh": _ssh(context["ssh"]),
+        "lxd": _lxd(context["lxd"]),
+        "failure": _failure(data["failure"], FAILURE_STEPS[tag]) if failed else None,
+    }
+
+
+def _ssh(data: Any) -> StoredSsh:
+    _keys(data, _SSH_KEYS)
+    username, port = _str(data["username"]), _int(data["port"])
+    if POSIX_USER.fullmatch(username) is None or not 1 <= port <= 65535:
+        raise _NotSureError
+    return {
+        "private_key_path": _path(data["private_key_path"]),
+        "public_key_path": _path(data["public_key_path"]),
+        "username": username,
+        "port": port,
+    }
+
+
+def _lxd(data: Any) -> StoredLxd:
+    _keys(data, _LXD_KEYS)
+    endpoint = _optional_str(data["endpoint"])
+    client_cert, client_key = _optional_path(data["client_cert_path"]), _optional_path(data["client_key_path"])
+    profile_name = _optional_str(data["profile_name"])
+    instance_type = _str(data["instance_type"])
+    image_alias, network, storage_pool = _str(data["image_alias"]), _str(data["network"]), _str(data["storage_pool"])
+    if (
+        (endpoint is not None and not endpoint.startswith("https://"))
+        or (client_cert is None) != (client_key is None)
+        or instance_type not in INSTANCE_TYPES
+        or not (image_alias and network and storage_pool)
+        or profile_name == ""
+    ):
+        raise _NotSureError
+    return {
+        "endpoint": endpoint,
+        "client_cert_path": client_cert,
+        "client_key_path": client_key,
+        "server_cert_path": _optional_path(data["server_cert_path"]),
+        "image_alias": image_alias,
+        "instance_type": instance_type,
+        "profile_name": profile_name,
+        "network": network,
+        "storage_pool": storage_pool,
+    }
+
+
+def _failure(data: Any, steps: tuple[str, ...]) -> StoredFailure:
+    _keys(data, _FAILURE_KEYS)
+    step = _optional_str(data["step"])
+    summary = _str(data["summary"])
+    started_at, failed_at = _time(data["started_at"]), _time(data["failed_at"])
+    if (
+        (step is not None and step not in steps)
+        or failed_at < started_at
+        or summary != " ".join(summary.split())  # the domain folds it to one line …
+        or len(summary) > MAX_SUMMARY_LENGTH  # … and shortens it
+    ):
+        raise _NotSureError
+    return {
+        "step": step,
+        "error_kind": _str(data["error_kind"]),
+        "summary": summary,
+        "started_at": started_at,
+        "failed_at": failed_at,
+        "trace_path": _optional_path(data["trace_path"]),
+    }
+
+
+def _keys(data: Any, required: frozenset[str], optional: str | None = None) -> None:
+    if type(data) is not dict:
+        raise _NotSureError
+    keys = data.keys() - {optional} if optional in data else data.keys()
+    if keys != required:
+        raise _NotSureError
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise _NotSureError
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise _NotSureError
+    return value
+
+
+def _time(value: Any) -> datetime:
+    """An aware timestamp, in UTC like the repository returns it."""
+    if _TIMESTAMP.fullmatch(_str(value)) is None:
+        raise _NotSureError
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _path(value: Any) -> str:
+    path = _str(value)
+    if not plain_path(path):
+        raise _NotSureError
+    return path
+
+
+def _optional_path(value: Any) -> str | None:
+    return None if value is None else _path(value)
+
+
+def plain_path(path: str) -> bool:
+    """Whether `str(Path(path)) == path`: the paths the domain holds are spelled so (not `a//b`, `./a`, `a/`)."""
+    if path in (".", "/"):
+        return True
+    if not path or path.startswith("//") or path.endswith("/"):
+        return False
+    return all(part not in ("", ".") for part in path.removeprefix("/").split("/"))

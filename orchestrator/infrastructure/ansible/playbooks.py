@@ -56,11 +56,22 @@ def _event_line(event: dict[str, Any]) -> str | None:
         return f"TASK {data.get('task', '')}"
     if kind.startswith("runner_on_"):
         result = data.get("res") or {}
-        message = result.get("msg") or result.get("stderr") or ""
         status = kind.removeprefix("runner_on_")
+        message = str(result.get("msg") or "")
+        if status in ("failed", "unreachable") and (not message or result.get("failed_when_result")):
+            # a command failed by `failed_when` on its output: the output says more than ansible's message
+            stdout = [line.strip() for line in str(result.get("stdout") or "").splitlines() if line.strip()]
+            stderr = _stderr_without_ssh_noise(str(result.get("stderr") or ""))
+            message = (stdout[-1] if stdout else "") or stderr or message
         changed = " changed" if result.get("changed") else ""
         return f"  {status}{changed}: {data.get('task', '')} {message}".rstrip()
     return None
+
+
+def _stderr_without_ssh_noise(stderr: str) -> str:
+    """stderr of a `raw` task without ssh's own "Shared connection to … closed." line."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    return " ".join(line for line in lines if line and not line.startswith("Shared connection to "))
 
 
 def _runner_stdout(runner: Any) -> list[str]:

@@ -138,3 +138,22 @@ def test_a_failure_in_the_second_playbook_leaves_the_first_successful(sshd: Sshd
         with pytest.raises(PlaybookFailedError, match="Fail on purpose") as raised:
             running.wait("fail.yml")
     assert raised.value.playbook == "fail.yml"
+
+
+FAIL_ON_OUTPUT = """
+- name: Read a status
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read it
+      ansible.builtin.raw: "echo 'status: error'"
+      register: status
+      changed_when: false
+      failed_when: "'status: done' not in status.stdout"
+"""
+
+
+def test_a_task_failed_on_its_output_names_the_output_line(sshd: Sshd, tmp_path: Path) -> None:
+    adapter, context = _adapter_with(tmp_path, sshd, {"status.yml": FAIL_ON_OUTPUT})
+    with pytest.raises(PlaybookFailedError, match=r"failed: Read it status: error$"):
+        adapter.run(context, "status.yml")

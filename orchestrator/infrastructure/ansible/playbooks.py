@@ -8,6 +8,7 @@ the shipped `playbooks/` folder. Events stream to an optional sink; a failed run
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from orchestrator.domain import EnvironmentContext
+from orchestrator.infrastructure.ssh.multiplexing import PERSIST, close_master, control_path
 from orchestrator.resources import shipped_dir
 
 EventSink = Callable[[str], None]
@@ -117,8 +119,11 @@ class AnsiblePlaybooks:
         return path
 
     def clean(self, context: EnvironmentContext) -> None:
-        """Delete the environment's rendered artifacts (inventory, runner artifacts, Pulumi work dir)."""
+        """Delete the environment's rendered artifacts (inventory, runner artifacts, Pulumi work dir) and
+        stop the SSH master connection to its host, which is gone (its address may go to another)."""
         shutil.rmtree(self._build_dir / str(context.name), ignore_errors=True)
+        if context.instance_ip:
+            close_master(context.instance_ip, context.ssh.port, context.ssh.username)
 
     def run(self, context: EnvironmentContext, playbook: str, on_event: EventSink | None = None) -> int:
         """Run `playbook` (e.g. "install-docker.yml") and return how many tasks changed something;
@@ -148,7 +153,7 @@ class AnsiblePlaybooks:
                 "PATH": _path_with_this_python(),
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
                 "ANSIBLE_PIPELINING": "True",
-                "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null",
+                "ANSIBLE_SSH_ARGS": _ssh_args(),
                 "ANSIBLE_NOCOLOR": "True",
             },
             event_handler=sequence.handle,
@@ -169,6 +174,15 @@ class AnsiblePlaybooks:
         tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         os.replace(tmp, path)
         return path
+
+
+def _ssh_args() -> str:
+    """ansible's ssh options: the master connection the SSH wait left (see `ssh.multiplexing`)."""
+    path = control_path()
+    multiplexing = ["-o", "ControlMaster=auto", "-o", f"ControlPersist={PERSIST}"]
+    return shlex.join(
+        [*multiplexing, *(["-o", f"ControlPath={path}"] if path else []), "-o", "UserKnownHostsFile=/dev/null"]
+    )
 
 
 def _count_plays(path: Path) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from orchestrator.domain import EnvironmentContext
+from orchestrator.infrastructure.ssh.multiplexing import control_path, master_options
 
 POLL_INTERVAL_S = 0.1
 """Until sshd listens, an attempt ends at once with "connection refused": polling often costs nothing and
@@ -26,10 +27,13 @@ class SshNotReadyError(Exception):
         self.tool_output = ["ssh attempts (elapsed s: outcome):", *attempts]
 
 
-def ssh_command(host: str, port: int, username: str, private_key_path: Path, *remote: str) -> list[str]:
+def ssh_command(
+    host: str, port: int, username: str, private_key_path: Path, *remote: str, options: Sequence[str] = ()
+) -> list[str]:
     """An `ssh` invocation that never prompts and trusts the freshly created host key."""
     return [
         "ssh",
+        *options,
         "-i",
         str(private_key_path),
         "-p",
@@ -66,13 +70,14 @@ def wait_for_ssh(
     """Return the seconds it took until `ssh … true` succeeded; raise SshNotReadyError at the deadline."""
     started = time.monotonic()
     deadline = started + timeout_s
+    options = master_options(control_path())  # the successful attempt leaves a connection for ansible
     last_error = "no attempt made"
     auth_error: str | None = None  # a refused key says more than what follows it (sshd penalizes retries)
     attempts: list[str] = []
     while True:
         try:
             result = subprocess.run(
-                ssh_command(host, port, username, private_key_path, "true"),
+                ssh_command(host, port, username, private_key_path, "true", options=options),
                 capture_output=True,
                 text=True,
                 timeout=15,

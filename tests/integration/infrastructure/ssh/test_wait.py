@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from typing import Any
 
 import pytest
 
+from orchestrator.infrastructure.ssh.multiplexing import close_master, control_path
 from orchestrator.infrastructure.ssh.wait import SshNotReadyError, SshWaitInterruptedError, wait_for_ssh
 from tests.integration.infrastructure.conftest import Sshd
 
@@ -36,3 +38,19 @@ def test_nothing_listening_times_out_with_connection_refused(sshd: Sshd) -> None
 def test_an_interrupted_wait_stops_at_once(sshd: Sshd) -> None:
     with pytest.raises(SshWaitInterruptedError):
         wait_for_ssh("127.0.0.1", sshd.port, sshd.user, sshd.key, timeout_s=60, cancelled=lambda: True)
+
+
+def _master_running(sshd: Sshd) -> bool:
+    path = control_path()
+    assert path is not None
+    check = ["ssh", "-o", f"ControlPath={path}", "-p", str(sshd.port), "-O", "check", f"{sshd.user}@127.0.0.1"]
+    return subprocess.run(check, capture_output=True, check=False).returncode == 0
+
+
+def test_the_wait_leaves_a_master_connection_that_close_master_stops(sshd: Sshd) -> None:
+    start: Any = sshd.start
+    start()
+    wait_for_ssh("127.0.0.1", sshd.port, sshd.user, sshd.key, timeout_s=30)
+    assert _master_running(sshd)  # ansible's first task reuses it (ANSIBLE_SSH_ARGS names the same path)
+    close_master("127.0.0.1", sshd.port, sshd.user)
+    assert not _master_running(sshd)

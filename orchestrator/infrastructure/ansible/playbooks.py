@@ -1,8 +1,9 @@
 """ansible-runner adapter: renders an environment's inventory and runs one playbook per action.
 
 Each environment gets a private data dir `build/{env}/ansible` (inventory, artifacts); the playbooks are
-the shipped `playbooks/` folder. Events stream to an optional sink; a failed run raises
-`PlaybookFailedError` carrying the event lines for the trace file.
+the shipped `playbooks/` folder. Several playbooks can run in one ansible-playbook process (`start`), each
+waited for on its own; each playbook's event lines stream to its waiter's sink, and a failed playbook
+raises `PlaybookFailedError` carrying the event lines for the trace file.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from orchestrator.domain import EnvironmentContext
-from orchestrator.infrastructure.ssh.multiplexing import PERSIST, close_master, control_path
+from orchestrator.infrastructure.ssh.multiplexing import PERSIST, close_master, control_path, master_options
 from orchestrator.resources import shipped_dir
 
 EventSink = Callable[[str], None]
@@ -112,12 +112,7 @@ class AnsiblePlaybooks:
             "ansible_ssh_private_key_file": str(context.ssh.private_key_path.resolve()),
             "ansible_python_interpreter": "/usr/bin/python3",
         }
-        document = {"all": {"hosts": {HOST: host_vars}}}
-        path = inventory_dir / "hosts.yml"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(document, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return _write_yaml(inventory_dir / "hosts.yml", {"all": {"hosts": {HOST: host_vars}}})
 
     def clean(self, context: EnvironmentContext) -> None:
         """Delete the environment's rendered artifacts (inventory, runner artifacts, Pulumi work dir) and
@@ -170,20 +165,23 @@ class AnsiblePlaybooks:
         """`sequence.yml` in the private data dir: `import_playbook` of each playbook, in order."""
         private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         document = [{"import_playbook": str((self._playbooks_dir / name).resolve())} for name in playbooks]
-        path = private_dir / "sequence.yml"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return _write_yaml(private_dir / "sequence.yml", document)
+
+
+def _write_yaml(path: Path, document: object) -> Path:
+    """Write `document` as YAML to `path` (replaced whole: a reader never sees half of it)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(document, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def _ssh_args() -> str:
-    """ansible's ssh options: the master connection the SSH wait left (see `ssh.multiplexing`)."""
+    """ansible's ssh options: the master connection the SSH wait left (see `ssh.multiplexing`); without a
+    shared control path, masters at ansible's own."""
     path = control_path()
-    multiplexing = ["-o", "ControlMaster=auto", "-o", f"ControlPersist={PERSIST}"]
-    return shlex.join(
-        [*multiplexing, *(["-o", f"ControlPath={path}"] if path else []), "-o", "UserKnownHostsFile=/dev/null"]
-    )
+    multiplexing = master_options(path) or ["-o", "ControlMaster=auto", "-o", f"ControlPersist={PERSIST}"]
+    return shlex.join([*multiplexing, "-o", "UserKnownHostsFile=/dev/null"])
 
 
 def _count_plays(path: Path) -> int:
@@ -219,7 +217,6 @@ class PlaybookSequence:
         self._playbooks = playbooks
         self._outcomes = [_Outcome(count) for count in plays]
         self._current = 0
-        self._events: list[str] = []
         self._done = threading.Condition()
         self._thread: threading.Thread | None = None
         self._runner: Any = None
@@ -244,7 +241,6 @@ class PlaybookSequence:
                 self._play_started()
             line = _event_line(event)
             if line is not None:
-                self._events.append(line)
                 outcome = self._outcomes[self._current]
                 outcome.lines.append(line)
                 self._done.notify_all()
@@ -255,6 +251,10 @@ class PlaybookSequence:
                 elif kind == "runner_on_unreachable" or (kind == "runner_on_failed" and not data.get("ignore_errors")):
                     outcome.failures.append(line.strip())
         return True
+
+    def _lines(self) -> list[str]:
+        """Every event line so far, in order (each playbook's lines follow the previous one's)."""
+        return [line for outcome in self._outcomes for line in outcome.lines]
 
     def _play_started(self) -> None:
         outcome = self._outcomes[self._current]
@@ -289,7 +289,7 @@ class PlaybookSequence:
     def _resolve(self, index: int, status: str) -> None:
         outcome, playbook = self._outcomes[index], self._playbooks[index]
         if status == "successful":
-            outcome.result = PlaybookResult(playbook, status, outcome.changed, outcome.ok, list(self._events))
+            outcome.result = PlaybookResult(playbook, status, outcome.changed, outcome.ok, self._lines())
             return
         output = _runner_stdout(self._runner)
         earlier = [self._playbooks[i] for i in range(index) if self._outcomes[i].failures]
@@ -298,7 +298,7 @@ class PlaybookSequence:
             detail = f"not run: {earlier[0]} failed before it"
         else:
             detail = (outcome.failures or errors or [f"exit code {getattr(self._runner, 'rc', None)}"])[-1]
-        events = [*self._events, "== ansible output ==", *output]
+        events = [*self._lines(), "== ansible output ==", *output]
         outcome.result = PlaybookFailedError(playbook, status, detail.strip(), events)
 
     def wait(self, playbook: str, on_event: EventSink | None = None) -> PlaybookResult:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestrator.infrastructure.cache import cache_root
+
 if TYPE_CHECKING:
     from pulumi import automation as auto
 
@@ -101,8 +103,7 @@ def _pulumi_command(root: str, version: str) -> auto.PulumiCommand:
 
 
 def default_cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "torrust-deploy" / "pulumi"
+    return cache_root() / "pulumi"
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:

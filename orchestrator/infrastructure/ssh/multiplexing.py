@@ -9,9 +9,10 @@ remote host, port and user, so each host and user gets its own master.
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 from pathlib import Path
+
+from orchestrator.infrastructure.cache import cache_root
 
 PERSIST = "60s"
 """How long an idle master stays (ansible's own default)."""
@@ -20,8 +21,7 @@ MAX_SOCKET_PATH = 100
 
 
 def control_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "torrust-deploy" / "ssh"
+    return cache_root() / "ssh"
 
 
 def control_path() -> str | None:

@@ -8,11 +8,12 @@ from datetime import datetime
 from orchestrator.domain.credentials import SshCredentials
 from orchestrator.domain.names import EnvironmentName
 from orchestrator.domain.target import LxdTarget
+from orchestrator.domain.tracker import TrackerSettings
 
 
 @dataclass(frozen=True, slots=True)
 class EnvironmentContext:
-    """Name, instance, credentials, LXD target, address (once provisioned) and creation time (UTC)."""
+    """Name, instance, credentials, LXD target, address (once provisioned), creation time (UTC), tracker."""
 
     name: EnvironmentName
     instance_name: str
@@ -22,6 +23,8 @@ class EnvironmentContext:
     created_at: datetime
     registered: bool = False
     """True for a host adopted with `register` (not created by the tool's Pulumi stack)."""
+    tracker: TrackerSettings | None = None
+    """The tracker `release` and `run` put on the host; None: the environment stops at Configured."""
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:

@@ -14,6 +14,7 @@ from orchestrator.domain.errors import (
     InvalidFailureContextError,
     InvalidInstanceIpError,
     InvalidTransitionError,
+    NoTrackerError,
     RegisteredHostError,
     WrongStateError,
 )
@@ -21,6 +22,7 @@ from orchestrator.domain.failure import FailureContext
 from orchestrator.domain.names import EnvironmentName, validate_instance_name
 from orchestrator.domain.states import (
     STATE_TYPES,
+    WITH_INSTANCE,
     Configured,
     ConfigureFailed,
     Configuring,
@@ -31,10 +33,18 @@ from orchestrator.domain.states import (
     Provisioned,
     ProvisionFailed,
     Provisioning,
+    Released,
+    ReleaseFailed,
+    Releasing,
+    RunFailed,
+    Running,
+    Starting,
     State,
+    states_accepted_by,
 )
-from orchestrator.domain.steps import ConfigureStep, DestroyStep, ProvisionStep, Step
+from orchestrator.domain.steps import ConfigureStep, DestroyStep, ProvisionStep, ReleaseStep, RunStep, Step
 from orchestrator.domain.target import LxdTarget
+from orchestrator.domain.tracker import TrackerSettings
 from orchestrator.domain.transition import Command, Transition
 
 S_co = TypeVar("S_co", bound=State, covariant=True)
@@ -43,17 +53,26 @@ T = TypeVar("T", bound=State)
 TRANSITION_LOGGER = "orchestrator.transitions"
 _log = logging.getLogger(TRANSITION_LOGGER)
 
-# States `provision` starts from: first run, retry after a failure, repair of a drifted instance.
-Provisionable: TypeAlias = Created | ProvisionFailed | Provisioned | Configured | ConfigureFailed
-PROVISIONABLE = (Created, ProvisionFailed, Provisioned, Configured, ConfigureFailed)
-# States `configure` starts from: first run, retry after a failure, idempotent re-run.
+# The states each command starts from, as types (mypy) and as classes (run time, from the vocabulary);
+# tests/unit/domain checks that each pair agrees.
+Provisionable: TypeAlias = (
+    Created
+    | ProvisionFailed
+    | Provisioned
+    | Configured
+    | ConfigureFailed
+    | Released
+    | ReleaseFailed
+    | Running
+    | RunFailed
+)
+PROVISIONABLE = states_accepted_by("provision")
 Configurable: TypeAlias = Provisioned | ConfigureFailed | Configured
-CONFIGURABLE = (Provisioned, ConfigureFailed, Configured)
-# In-progress states: found without a live lock holder they mean the run was interrupted.
-IN_PROGRESS = (Provisioning, Configuring, Destroying)
-
-# States in which the instance exists and its address is known.
-_NEEDS_IP = (Provisioned, Configuring, Configured, ConfigureFailed)
+CONFIGURABLE = states_accepted_by("configure")
+Releasable: TypeAlias = Configured | ReleaseFailed | Released | Running | RunFailed
+RELEASABLE = states_accepted_by("release")
+Runnable: TypeAlias = Released | RunFailed | Running
+RUNNABLE = states_accepted_by("run")
 
 
 class Environment(Generic[S_co]):
@@ -82,7 +101,7 @@ class Environment(Generic[S_co]):
             raise ValueError("state_since must be timezone-aware")
         if last_seq < 0:
             raise ValueError("last_seq must not be negative")
-        if isinstance(state, _NEEDS_IP) and context.instance_ip is None:
+        if isinstance(state, WITH_INSTANCE) and context.instance_ip is None:
             raise InvalidInstanceIpError(
                 f"environment '{context.name}' is {state.tag} but has no instance IP",
                 "an environment that was provisioned always records its instance address",
@@ -125,12 +144,15 @@ class Environment(Generic[S_co]):
         ssh: SshCredentials,
         lxd: LxdTarget | None = None,
         instance_name: str | None = None,
+        tracker: TrackerSettings | None = None,
     ) -> Environment[Created]:
         """A newly created environment (records the `create` transition)."""
         if not isinstance(name, EnvironmentName):
             raise TypeError("name must be an EnvironmentName")
         if not isinstance(ssh, SshCredentials):
             raise TypeError("ssh must be SshCredentials")
+        if tracker is not None and not isinstance(tracker, TrackerSettings):
+            raise TypeError("tracker must be TrackerSettings or None")
         now = datetime.now(UTC)
         context = EnvironmentContext(
             name=name,
@@ -139,6 +161,7 @@ class Environment(Generic[S_co]):
             lxd=LxdTarget() if lxd is None else lxd,
             instance_ip=None,
             created_at=now,
+            tracker=tracker,
         )
         created = Transition(seq=1, from_state=None, to_state=Created.tag, at=now, command="create")
         _emit(name, created)
@@ -192,6 +215,11 @@ class Environment(Generic[S_co]):
             return cast("Environment[T]", self)
         raise WrongStateError(str(self.name), self._state.tag, state)
 
+    def check_accepted_by(self, command: str) -> None:
+        """Raise WrongStateError naming every state `command` starts from, unless it starts from this one."""
+        if not isinstance(self._state, states_accepted_by(command)):
+            raise WrongStateError(str(self.name), self._state.tag, command)
+
     # -- transitions --------------------------------------------------------------------------------
 
     def start_provisioning(self: Environment[Provisionable]) -> Environment[Provisioning]:
@@ -243,6 +271,41 @@ class Environment(Generic[S_co]):
         self._guard(Configuring, "fail_configuring")
         _check_step(failure, ConfigureStep, "fail_configuring")
         return self._to(ConfigureFailed(failure), "configure", step=failure.step_name)
+
+    def start_releasing(self: Environment[Releasable]) -> Environment[Releasing]:
+        """Configured → Releasing; also a retry from ReleaseFailed and a re-release (new version or config)
+        from Released, Running or RunFailed."""
+        self._guard(RELEASABLE, "start_releasing")
+        if self._context.tracker is None:
+            raise NoTrackerError(str(self.name))
+        return self._to(Releasing(), "release")
+
+    def complete_releasing(self: Environment[Releasing]) -> Environment[Released]:
+        """Releasing → Released."""
+        self._guard(Releasing, "complete_releasing")
+        return self._to(Released(), "release")
+
+    def fail_releasing(self: Environment[Releasing], failure: FailureContext) -> Environment[ReleaseFailed]:
+        """Releasing → ReleaseFailed."""
+        self._guard(Releasing, "fail_releasing")
+        _check_step(failure, ReleaseStep, "fail_releasing")
+        return self._to(ReleaseFailed(failure), "release", step=failure.step_name)
+
+    def start_running(self: Environment[Runnable]) -> Environment[Starting]:
+        """Released → Starting; also a retry from RunFailed and a restart from Running."""
+        self._guard(RUNNABLE, "start_running")
+        return self._to(Starting(), "run")
+
+    def complete_running(self: Environment[Starting]) -> Environment[Running]:
+        """Starting → Running."""
+        self._guard(Starting, "complete_running")
+        return self._to(Running(), "run")
+
+    def fail_running(self: Environment[Starting], failure: FailureContext) -> Environment[RunFailed]:
+        """Starting → RunFailed."""
+        self._guard(Starting, "fail_running")
+        _check_step(failure, RunStep, "fail_running")
+        return self._to(RunFailed(failure), "run", step=failure.step_name)
 
     def start_destroying(self) -> Environment[Destroying]:
         """Any state → Destroying."""
@@ -346,6 +409,12 @@ AnyEnvironment: TypeAlias = (
     | Environment[Configuring]
     | Environment[Configured]
     | Environment[ConfigureFailed]
+    | Environment[Releasing]
+    | Environment[Released]
+    | Environment[ReleaseFailed]
+    | Environment[Starting]
+    | Environment[Running]
+    | Environment[RunFailed]
     | Environment[Destroying]
     | Environment[Destroyed]
     | Environment[DestroyFailed]

@@ -1,26 +1,57 @@
-"""Domain errors: each one carries a one-line `tip` telling the user what to do."""
+"""The error base of torrust-deploy and the domain's errors: each carries a one-line `tip` and its exit code.
+
+`DeployError` is the one base every error the user may see derives from (domain, persistence, config,
+commands, api): message, tip, and the process exit code the CLI ends with. The CLI renders them; it maps
+no error classes itself.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Any, ClassVar
 
+from orchestrator.domain import vocabulary
 from orchestrator.domain.tips import state_tip
 
-if TYPE_CHECKING:
-    from orchestrator.domain.states import State
 
-_S = TypeVar("_S", bound="State")
+class ExitCode(IntEnum):
+    """The process exit codes, defined once (docs and the CLI's table derive from `EXIT_CODE_MEANINGS`)."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    LOCKED = 3
+    NOT_FOUND = 4
+    DRIFT = 5
+    INTERRUPTED = 130
 
 
-def _rebuild(cls: type[DomainError], args: tuple[Any, ...], state: dict[str, Any]) -> DomainError:
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.FAILED: "the command ran and failed (the environment is in a *Failed state; see the trace file), "
+    "or an unexpected error",
+    ExitCode.USAGE: "bad usage or invalid input: unknown option, invalid name or config file, unusable key, "
+    "wrong state for the command, confirmation needed but stdin is not a terminal",
+    ExitCode.LOCKED: "another torrust-deploy process holds the environment's lock (its PID is in the message)",
+    ExitCode.NOT_FOUND: "no such environment in the working directory",
+    ExitCode.DRIFT: "`check` found drift between the stored state and what is really there",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); a command that was running records the step it stopped "
+    "at as its failure first (see `show`)",
+}
+
+
+def _rebuild(cls: type[DeployError], args: tuple[Any, ...], state: dict[str, Any]) -> DeployError:
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)
     return error
 
 
-class DomainError(Exception):
-    """Base class of every domain error."""
+class DeployError(Exception):
+    """Base of every error torrust-deploy reports: a one-line message, a one-line `tip`, an exit code."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.FAILED
 
     def __init__(self, message: str, tip: str) -> None:
         super().__init__(message)
@@ -29,6 +60,12 @@ class DomainError(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take other constructor arguments; pickle the state, not the signature.
         return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class DomainError(DeployError):
+    """Base class of every domain error: invalid input or a wrong state (exit code 2)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class InvalidEnvironmentNameError(DomainError, ValueError):
@@ -97,14 +134,35 @@ class RegisteredHostError(DomainError):
         )
 
 
-class WrongStateError(DomainError):
-    """`require()` found the environment in another state than the command needs."""
+class NoTrackerError(DomainError):
+    """`release` of an environment whose config has no tracker section."""
 
-    def __init__(self, env_name: str, actual: str, required: type[_S]) -> None:
+    def __init__(self, env_name: str) -> None:
         super().__init__(
-            f"environment '{env_name}' is in state {actual}, but this needs state {required.tag}",
-            state_tip(env_name, actual, required.tag),
+            f"environment '{env_name}' has no tracker to release: its config has no `tracker` section",
+            "create the environment from a config with a `tracker` section (`torrust-deploy create template` has one)",
+        )
+
+
+class WrongStateError(DomainError):
+    """The environment is in a state the command does not start from."""
+
+    def __init__(self, env_name: str, actual: str, required: type[Any] | str) -> None:
+        if isinstance(required, str):  # a command: name every state it starts from
+            accepted = vocabulary.ACCEPTED[required]
+            needs = f"`{required}` starts from {_one_of(accepted)}"
+            target = accepted[0]
+        else:
+            needs = f"this needs state {required.tag}"
+            target = required.tag
+        super().__init__(
+            f"environment '{env_name}' is in state {actual}, but {needs}", state_tip(env_name, actual, target)
         )
         self.env_name = env_name
         self.actual = actual
-        self.required = cast("type[State]", required)
+        self.required = required
+
+
+def _one_of(tags: Sequence[str]) -> str:
+    names = [vocabulary.DISPLAY_NAME[tag] for tag in tags]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from orchestrator.domain.errors import InvalidFailureContextError
-from orchestrator.domain.steps import ConfigureStep, DestroyStep, ProvisionStep
+from orchestrator.domain.steps import STEP_ENUMS, Step
 
 MAX_SUMMARY_LENGTH = 500
 
@@ -20,7 +20,7 @@ class FailureContext:
     environment in Provisioning/Configuring/Destroying is recorded as interrupted at an unknown step.
     """
 
-    step: ProvisionStep | ConfigureStep | DestroyStep | None
+    step: Step | None
     error_kind: str
     summary: str
     started_at: datetime
@@ -28,9 +28,10 @@ class FailureContext:
     trace_path: Path | None = None
 
     def __post_init__(self) -> None:
-        if self.step is not None and not isinstance(self.step, ProvisionStep | ConfigureStep | DestroyStep):
+        if self.step is not None and not isinstance(self.step, tuple(STEP_ENUMS.values())):
+            kinds = ", ".join(enum.__name__ for enum in STEP_ENUMS.values())
             raise InvalidFailureContextError(
-                f"failure step {self.step!r} is not a ProvisionStep, ConfigureStep or DestroyStep",
+                f"failure step {self.step!r} is not one of {kinds}",
                 "pass a member of the step enum of the failing command",
             )
         for field in ("started_at", "failed_at"):

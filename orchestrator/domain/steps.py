@@ -1,4 +1,4 @@
-"""The steps of each command, as recorded in failure contexts."""
+"""The steps of each command, as recorded in failure contexts (values from `vocabulary.COMMAND_STEPS`)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,21 @@ class ConfigureStep(StrEnum):
     INSTALL_DOCKER_COMPOSE = "install_docker_compose"
 
 
+class ReleaseStep(StrEnum):
+    """Steps of `release`, in order."""
+
+    RENDER_RELEASE = "render_release"
+    UPLOAD_RELEASE = "upload_release"
+    LOAD_IMAGE = "load_image"
+
+
+class RunStep(StrEnum):
+    """Steps of `run`, in order."""
+
+    START_TRACKER = "start_tracker"
+    WAIT_HEALTHY = "wait_healthy"
+
+
 class DestroyStep(StrEnum):
     """Steps of `destroy`, in order."""
 
@@ -32,4 +47,12 @@ class DestroyStep(StrEnum):
     CLEAN_BUILD = "clean_build"
 
 
-Step: TypeAlias = ProvisionStep | ConfigureStep | DestroyStep
+Step: TypeAlias = ProvisionStep | ConfigureStep | ReleaseStep | RunStep | DestroyStep
+STEP_ENUMS: dict[str, type[Step]] = {
+    "provision": ProvisionStep,
+    "configure": ConfigureStep,
+    "release": ReleaseStep,
+    "run": RunStep,
+    "destroy": DestroyStep,
+}
+"""The step enum of each command that has steps (checked against `vocabulary.COMMAND_STEPS` by a test)."""

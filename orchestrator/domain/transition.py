@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-Command = Literal["create", "provision", "register", "configure", "destroy"]
+Command = Literal["create", "provision", "register", "configure", "release", "run", "destroy"]
 
 
 @dataclass(frozen=True, slots=True)

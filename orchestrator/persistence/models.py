@@ -1,45 +1,36 @@
-"""pydantic models of environment.json (a union discriminated by `state`) and of events.jsonl lines."""
+"""pydantic models of environment.json and of events.jsonl lines, derived from the domain's vocabulary.
+
+Schema 2 (this version) adds the tracker and the release/run states; schema 1 documents (no tracker)
+still load and are written back as schema 2 on the next save.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeAlias, TypeVar
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestrator.domain import (
     STATE_TYPES_BY_TAG,
+    STEP_ENUMS,
     AnyEnvironment,
-    Configured,
-    ConfigureFailed,
-    ConfigureStep,
-    Configuring,
-    Created,
-    Destroyed,
-    DestroyFailed,
-    Destroying,
-    DestroyStep,
     DomainError,
     Environment,
     EnvironmentContext,
     EnvironmentName,
     FailureContext,
     LxdTarget,
-    Provisioned,
-    ProvisionFailed,
-    Provisioning,
-    ProvisionStep,
     SshCredentials,
     State,
+    TrackerSettings,
     Transition,
+    vocabulary,
 )
 from orchestrator.persistence.errors import CorruptStateError, UnsupportedSchemaError
-from orchestrator.persistence.strict_read import SCHEMA_VERSION
-
-StepT = TypeVar("StepT", ProvisionStep, ConfigureStep, DestroyStep)
+from orchestrator.persistence.strict_read import READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION
 
 
 class _Model(BaseModel):
@@ -69,6 +60,20 @@ class LxdModel(_Model):
     storage_pool: str
 
 
+class TrackerModel(_Model):
+    """The tracker the environment runs (schema 2). The API token is not here: it is a secret file."""
+
+    version: str
+    image: str | None
+    udp_ports: list[int]
+    http_ports: list[int]
+    api_port: int
+    health_check_port: int
+    private: bool
+    announce_interval_s: int
+    database: Literal["sqlite3"]
+
+
 class ContextModel(_Model):
     """Environment context apart from the name (kept at the top of the document)."""
 
@@ -78,12 +83,14 @@ class ContextModel(_Model):
     ssh: SshModel
     lxd: LxdModel
     registered: bool = False
+    tracker: TrackerModel | None = None
+    """Absent in schema 1 documents (written before the tracker existed): no tracker."""
 
 
-class FailureModel(_Model, Generic[StepT]):
-    """Failure context of a *Failed state."""
+class FailureModel(_Model):
+    """Failure context of a *Failed state; its step must be one of the failed command's steps."""
 
-    step: StepT | None
+    step: str | None
     error_kind: str
     summary: str
     started_at: AwareDatetime
@@ -91,120 +98,31 @@ class FailureModel(_Model, Generic[StepT]):
     trace_path: str | None
 
 
-class _Document(_Model):
-    schema_version: Literal[1]
+class EnvironmentDocument(_Model):
+    """environment.json: the state's tag, the context and, in the failed states only, the failure."""
+
+    schema_version: int
     name: str
     state: str
     state_since: AwareDatetime
     last_seq: int = Field(ge=0)
     context: ContextModel
+    failure: FailureModel | None = None
 
-
-class CreatedDocument(_Document):
-    """environment.json of a Created environment."""
-
-    state: Literal["created"]
-
-
-class ProvisioningDocument(_Document):
-    """environment.json of a Provisioning environment."""
-
-    state: Literal["provisioning"]
-
-
-class ProvisionedDocument(_Document):
-    """environment.json of a Provisioned environment."""
-
-    state: Literal["provisioned"]
-
-
-class ProvisionFailedDocument(_Document):
-    """environment.json of a ProvisionFailed environment."""
-
-    state: Literal["provision_failed"]
-    failure: FailureModel[ProvisionStep]
-
-
-class ConfiguringDocument(_Document):
-    """environment.json of a Configuring environment."""
-
-    state: Literal["configuring"]
-
-
-class ConfiguredDocument(_Document):
-    """environment.json of a Configured environment."""
-
-    state: Literal["configured"]
-
-
-class ConfigureFailedDocument(_Document):
-    """environment.json of a ConfigureFailed environment."""
-
-    state: Literal["configure_failed"]
-    failure: FailureModel[ConfigureStep]
-
-
-class DestroyingDocument(_Document):
-    """environment.json of a Destroying environment."""
-
-    state: Literal["destroying"]
-
-
-class DestroyedDocument(_Document):
-    """environment.json of a Destroyed environment."""
-
-    state: Literal["destroyed"]
-
-
-class DestroyFailedDocument(_Document):
-    """environment.json of a DestroyFailed environment."""
-
-    state: Literal["destroy_failed"]
-    failure: FailureModel[DestroyStep]
-
-
-EnvironmentDocument: TypeAlias = Annotated[
-    CreatedDocument
-    | ProvisioningDocument
-    | ProvisionedDocument
-    | ProvisionFailedDocument
-    | ConfiguringDocument
-    | ConfiguredDocument
-    | ConfigureFailedDocument
-    | DestroyingDocument
-    | DestroyedDocument
-    | DestroyFailedDocument,
-    Field(discriminator="state"),
-]
-_DOCUMENT: TypeAdapter[EnvironmentDocument] = TypeAdapter(EnvironmentDocument)
-_FAILED_DOCUMENTS = {
-    "provision_failed": ProvisionFailedDocument,
-    "configure_failed": ConfigureFailedDocument,
-    "destroy_failed": DestroyFailedDocument,
-}
-_PLAIN_DOCUMENTS: dict[str, type[_Document]] = {
-    "created": CreatedDocument,
-    "provisioning": ProvisioningDocument,
-    "provisioned": ProvisionedDocument,
-    "configuring": ConfiguringDocument,
-    "configured": ConfiguredDocument,
-    "destroying": DestroyingDocument,
-    "destroyed": DestroyedDocument,
-}
-_PLAIN_STATES: dict[str, Callable[[], State]] = {
-    "created": Created,
-    "provisioning": Provisioning,
-    "provisioned": Provisioned,
-    "configuring": Configuring,
-    "configured": Configured,
-    "destroying": Destroying,
-    "destroyed": Destroyed,
-}
-_FAILED_STATES: dict[str, Callable[[FailureContext], State]] = {
-    "provision_failed": ProvisionFailed,
-    "configure_failed": ConfigureFailed,
-    "destroy_failed": DestroyFailed,
-}
+    @model_validator(mode="after")
+    def _state_and_failure_agree(self) -> EnvironmentDocument:
+        if self.state not in vocabulary.TAGS:
+            raise ValueError(f"unknown state {self.state!r}")
+        failed = self.state in vocabulary.FAILED_TAGS
+        if failed and self.failure is None:
+            raise ValueError(f"state {self.state} needs a failure")
+        if not failed and self.failure is not None:
+            raise ValueError(f"state {self.state} has no failure")
+        if self.failure is not None and self.failure.step is not None:
+            steps = vocabulary.COMMAND_STEPS[vocabulary.COMMAND_OF[self.state]]
+            if self.failure.step not in steps:
+                raise ValueError(f"failure.step: {self.failure.step!r} is not one of {', '.join(steps)}")
+        return self
 
 
 class TransitionEvent(_Model):
@@ -256,6 +174,7 @@ def _context_model(context: EnvironmentContext) -> ContextModel:
         instance_ip=context.instance_ip,
         created_at=context.created_at,
         registered=context.registered,
+        tracker=_tracker_model(context.tracker),
         ssh=SshModel(
             private_key_path=str(ssh.private_key_path),
             public_key_path=str(ssh.public_key_path),
@@ -276,36 +195,53 @@ def _context_model(context: EnvironmentContext) -> ContextModel:
     )
 
 
-def _failure_model(failure: FailureContext) -> dict[str, Any]:
-    return {
-        "step": failure.step,
-        "error_kind": failure.error_kind,
-        "summary": failure.summary,
-        "started_at": failure.started_at,
-        "failed_at": failure.failed_at,
-        "trace_path": _path(failure.trace_path),
-    }
+def _tracker_model(tracker: TrackerSettings | None) -> TrackerModel | None:
+    if tracker is None:
+        return None
+    return TrackerModel(
+        version=tracker.version,
+        image=tracker.image,
+        udp_ports=list(tracker.udp_ports),
+        http_ports=list(tracker.http_ports),
+        api_port=tracker.api_port,
+        health_check_port=tracker.health_check_port,
+        private=tracker.private,
+        announce_interval_s=tracker.announce_interval_s,
+        database=tracker.database,
+    )
 
 
-def to_document(env: Environment[State]) -> _Document:
+def _failure_model(failure: FailureContext) -> FailureModel:
+    return FailureModel(
+        step=None if failure.step is None else failure.step.value,
+        error_kind=failure.error_kind,
+        summary=failure.summary,
+        started_at=failure.started_at,
+        failed_at=failure.failed_at,
+        trace_path=_path(failure.trace_path),
+    )
+
+
+def to_document(env: Environment[State]) -> EnvironmentDocument:
     """The document that persists `env` (pending transitions are not part of it)."""
     state = env.state
-    common: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "name": env.name.value,
-        "state": state.tag,
-        "state_since": env.state_since,
-        "last_seq": env.last_seq,
-        "context": _context_model(env.context),
-    }
-    if isinstance(state, ProvisionFailed | ConfigureFailed | DestroyFailed):
-        return _FAILED_DOCUMENTS[state.tag](**common, failure=_failure_model(state.failure))
-    return _PLAIN_DOCUMENTS[state.tag](**common)
+    failure: FailureContext | None = getattr(state, "failure", None)
+    return EnvironmentDocument(
+        schema_version=SCHEMA_VERSION,
+        name=env.name.value,
+        state=state.tag,
+        state_since=env.state_since,
+        last_seq=env.last_seq,
+        context=_context_model(env.context),
+        failure=None if failure is None else _failure_model(failure),
+    )
 
 
 def dump_document(env: Environment[State]) -> bytes:
-    """environment.json bytes for `env`."""
-    return to_document(env).model_dump_json(indent=2).encode() + b"\n"
+    """environment.json bytes for `env` (the `failure` key only in the failed states)."""
+    document = to_document(env)
+    exclude = None if document.failure is not None else {"failure"}
+    return document.model_dump_json(indent=2, exclude=exclude).encode() + b"\n"
 
 
 # -- bytes -> document -> domain -------------------------------------------------------------------------
@@ -333,13 +269,18 @@ def parse_document(raw: bytes, path: Path) -> EnvironmentDocument:
         raise CorruptStateError(path, f"schema_version is missing or not an integer ({version!r})")
     if version > SCHEMA_VERSION:
         raise UnsupportedSchemaError(path, version, SCHEMA_VERSION)
-    if version < SCHEMA_VERSION:
+    if version not in READABLE_SCHEMA_VERSIONS:
         raise CorruptStateError(path, f"unknown schema_version {version}")
     tag = data.get("state")
     if tag not in STATE_TYPES_BY_TAG:
         raise CorruptStateError(path, f"unknown state {tag!r}")
+    if version == 1 and isinstance(data.get("context"), dict) and "tracker" in data["context"]:
+        raise CorruptStateError(path, "context.tracker: Extra inputs are not permitted")
+    if (tag in vocabulary.FAILED_TAGS) != ("failure" in data):  # said as pydantic says it of any other field
+        reason = "Field required" if tag in vocabulary.FAILED_TAGS else "Extra inputs are not permitted"
+        raise CorruptStateError(path, f"failure: {reason}")
     try:
-        return _DOCUMENT.validate_python(data)
+        return EnvironmentDocument.model_validate(data)
     except ValidationError as error:
         raise CorruptStateError(path, _reason(error)) from None
 
@@ -350,6 +291,21 @@ def _utc(value: datetime) -> datetime:
 
 def _optional_path(value: str | None) -> Path | None:
     return None if value is None else Path(value)
+
+
+def _tracker_settings(tracker: TrackerModel, ssh_port: int) -> TrackerSettings:
+    return TrackerSettings(
+        version=tracker.version,
+        image=tracker.image,
+        udp_ports=tuple(tracker.udp_ports),
+        http_ports=tuple(tracker.http_ports),
+        api_port=tracker.api_port,
+        health_check_port=tracker.health_check_port,
+        private=tracker.private,
+        announce_interval_s=tracker.announce_interval_s,
+        database=tracker.database,
+        reserved_ports=(ssh_port,),
+    )
 
 
 def to_environment(document: EnvironmentDocument, path: Path) -> AnyEnvironment:
@@ -380,21 +336,23 @@ def to_environment(document: EnvironmentDocument, path: Path) -> AnyEnvironment:
             instance_ip=ctx.instance_ip,
             created_at=_utc(ctx.created_at),
             registered=ctx.registered,
+            tracker=None if ctx.tracker is None else _tracker_settings(ctx.tracker, ctx.ssh.port),
         )
+        state_type: Any = STATE_TYPES_BY_TAG[document.state]
         state: State
-        if isinstance(document, ProvisionFailedDocument | ConfigureFailedDocument | DestroyFailedDocument):
+        if document.failure is not None:
             f = document.failure
             failure = FailureContext(
-                step=f.step,
+                step=None if f.step is None else STEP_ENUMS[vocabulary.COMMAND_OF[document.state]](f.step),
                 error_kind=f.error_kind,
                 summary=f.summary,
                 started_at=_utc(f.started_at),
                 failed_at=_utc(f.failed_at),
                 trace_path=_optional_path(f.trace_path),
             )
-            state = _FAILED_STATES[document.state](failure)
+            state = state_type(failure)
         else:
-            state = _PLAIN_STATES[document.state]()
+            state = state_type()
         return Environment.restore(context, state, state_since=_utc(document.state_since), last_seq=document.last_seq)
     except (DomainError, ValueError, TypeError) as error:
         raise CorruptStateError(path, str(error)) from None

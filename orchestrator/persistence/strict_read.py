@@ -19,6 +19,8 @@ import re
 import stat
 from datetime import UTC, datetime
 
+from orchestrator.domain import vocabulary
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypedDict
@@ -48,6 +50,17 @@ if TYPE_CHECKING:
         failed_at: datetime
         trace_path: str | None
 
+    class StoredTracker(TypedDict):
+        version: str
+        image: str | None
+        udp_ports: list[int]
+        http_ports: list[int]
+        api_port: int
+        health_check_port: int
+        private: bool
+        announce_interval_s: int
+        database: str
+
     class StoredEnvironment(TypedDict):
         """An environment as the domain would hold it; times in UTC, paths as `str(Path(...))` gives them."""
 
@@ -63,44 +76,28 @@ if TYPE_CHECKING:
         ssh: StoredSsh
         lxd: StoredLxd
         failure: StoredFailure | None
+        tracker: StoredTracker | None
 
 
 # The layout of an environment's directory (shared with `repository`).
 STATE_FILE = "environment.json"
 LOCK_FILE = "environment.json.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""What this version writes: 2 added the tracker (context.tracker) and the release/run states."""
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
+# From the domain's vocabulary (standard library only, imports nothing).
+STATE_NAMES = vocabulary.DISPLAY_NAME
+FAILURE_STEPS = {tag: vocabulary.COMMAND_STEPS[vocabulary.COMMAND_OF[tag]] for tag in vocabulary.FAILED_TAGS}
+NEEDS_IP = frozenset(vocabulary.WITH_INSTANCE)
 # Copies of domain rules, each checked against the domain by tests/unit/persistence/test_strict_read.py.
-STATE_NAMES = {
-    "created": "Created",
-    "provisioning": "Provisioning",
-    "provisioned": "Provisioned",
-    "provision_failed": "ProvisionFailed",
-    "configuring": "Configuring",
-    "configured": "Configured",
-    "configure_failed": "ConfigureFailed",
-    "destroying": "Destroying",
-    "destroyed": "Destroyed",
-    "destroy_failed": "DestroyFailed",
-}
-FAILURE_STEPS = {
-    "provision_failed": (
-        "prepare_stack",
-        "pulumi_up",
-        "read_outputs",
-        "render_inventory",
-        "wait_ssh",
-        "wait_cloud_init",
-    ),
-    "configure_failed": ("install_docker", "install_docker_compose"),
-    "destroy_failed": ("pulumi_destroy", "remove_stack", "clean_build"),
-}
-NEEDS_IP = frozenset({"provisioned", "configuring", "configured", "configure_failed"})
 INSTANCE_TYPES = ("container", "virtual-machine")
 MAX_NAME_LENGTH = 63
 ENVIRONMENT_NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 MAX_SUMMARY_LENGTH = 500
+TRACKER_VERSION = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?")
+DATABASE_DRIVERS = ("sqlite3",)
 
 # What torrust-deploy writes (pydantic's UTC `Z`, or an offset); both parsers agree on all of it.
 _TIMESTAMP = re.compile(
@@ -120,6 +117,19 @@ _LXD_KEYS = frozenset(
         "profile_name",
         "network",
         "storage_pool",
+    }
+)
+_TRACKER_KEYS = frozenset(
+    {
+        "version",
+        "image",
+        "udp_ports",
+        "http_ports",
+        "api_port",
+        "health_check_port",
+        "private",
+        "announce_interval_s",
+        "database",
     }
 )
 _FAILURE_KEYS = frozenset({"step", "error_kind", "summary", "started_at", "failed_at", "trace_path"})
@@ -189,11 +199,12 @@ def _environment(data: Any, name: str) -> StoredEnvironment:
         raise _NotSureError
     failed = tag in FAILURE_STEPS
     _keys(data, (_DOCUMENT_KEYS | {"failure"}) if failed else _DOCUMENT_KEYS)
-    if _int(data["schema_version"]) != SCHEMA_VERSION or _str(data["name"]) != name:
+    version = _int(data["schema_version"])
+    if version not in READABLE_SCHEMA_VERSIONS or _str(data["name"]) != name:
         raise _NotSureError
     last_seq = _int(data["last_seq"])
     context = data["context"]
-    _keys(context, _CONTEXT_KEYS, optional="registered")
+    _keys(context, _CONTEXT_KEYS | {"tracker"} if version >= 2 else _CONTEXT_KEYS, optional="registered")
     instance_ip = _optional_str(context["instance_ip"])
     registered = context.get("registered", False)
     if last_seq < 0 or (tag in NEEDS_IP and instance_ip is None) or type(registered) is not bool:
@@ -210,6 +221,7 @@ def _environment(data: Any, name: str) -> StoredEnvironment:
         "ssh": _ssh(context["ssh"]),
         "lxd": _lxd(context["lxd"]),
         "failure": _failure(data["failure"], FAILURE_STEPS[tag]) if failed else None,
+        "tracker": None if context.get("tracker") is None else _tracker(context["tracker"], context["ssh"]["port"]),
     }
 
 
@@ -274,6 +286,44 @@ def _failure(data: Any, steps: tuple[str, ...]) -> StoredFailure:
         "failed_at": failed_at,
         "trace_path": _optional_path(data["trace_path"]),
     }
+
+
+def _tracker(data: Any, ssh_port: int) -> StoredTracker:
+    _keys(data, _TRACKER_KEYS)
+    version, image = _str(data["version"]), _optional_str(data["image"])
+    udp, http = _ports(data["udp_ports"]), _ports(data["http_ports"])
+    api, health = _int(data["api_port"]), _int(data["health_check_port"])
+    interval, private, database = _int(data["announce_interval_s"]), data["private"], _str(data["database"])
+    tcp = [*http, api, health]
+    if (
+        TRACKER_VERSION.fullmatch(version) is None
+        or (image is not None and (not image.strip() or any(c.isspace() for c in image)))
+        or not (udp or http)
+        or interval < 1
+        or type(private) is not bool
+        or database not in DATABASE_DRIVERS
+        or any(not 1 <= port <= 65535 or port == ssh_port for port in [*udp, *tcp])
+        or len(set(udp)) != len(udp)
+        or len(set(tcp)) != len(tcp)
+    ):
+        raise _NotSureError
+    return {
+        "version": version,
+        "image": image,
+        "udp_ports": udp,
+        "http_ports": http,
+        "api_port": api,
+        "health_check_port": health,
+        "private": private,
+        "announce_interval_s": interval,
+        "database": database,
+    }
+
+
+def _ports(value: Any) -> list[int]:
+    if type(value) is not list:
+        raise _NotSureError
+    return [_int(port) for port in value]
 
 
 def _keys(data: Any, required: frozenset[str], optional: str | None = None) -> None:

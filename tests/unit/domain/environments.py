@@ -8,6 +8,7 @@ from pathlib import Path
 
 from orchestrator.domain import (
     AnyEnvironment,
+    Configured,
     ConfigureStep,
     Created,
     DestroyStep,
@@ -16,8 +17,11 @@ from orchestrator.domain import (
     FailureContext,
     LxdTarget,
     ProvisionStep,
+    ReleaseStep,
+    RunStep,
     SshCredentials,
     Step,
+    TrackerSettings,
 )
 
 SSH = SshCredentials(Path("/keys/id_ed25519"), Path("/keys/id_ed25519.pub"))
@@ -37,9 +41,16 @@ def failure(step: Step, *, trace: bool = True) -> FailureContext:
     )
 
 
-def created(name: str = "e2e", lxd: LxdTarget | None = None) -> Environment[Created]:
-    """A new environment."""
-    return Environment.new(EnvironmentName(name), SSH, lxd)
+def created(name: str = "e2e", lxd: LxdTarget | None = None, tracker: bool = False) -> Environment[Created]:
+    """A new environment (with the default tracker when `tracker`)."""
+    return Environment.new(EnvironmentName(name), SSH, lxd, tracker=TrackerSettings() if tracker else None)
+
+
+def configured_with_tracker() -> Environment[Configured]:
+    """A configured environment whose config has the default tracker."""
+    return (
+        created(tracker=True).start_provisioning().complete_provisioning(IP).start_configuring().complete_configuring()
+    )
 
 
 # tag -> builder of an environment in that state, reached through real transitions
@@ -51,15 +62,29 @@ BUILDERS: dict[str, Callable[[], AnyEnvironment]] = {
         created().start_provisioning().fail_provisioning(failure(ProvisionStep.WAIT_CLOUD_INIT))
     ),
     "configuring": lambda: created().start_provisioning().complete_provisioning(IP).start_configuring(),
-    "configured": lambda: (
-        created().start_provisioning().complete_provisioning(IP).start_configuring().complete_configuring()
-    ),
+    "configured": configured_with_tracker,
     "configure_failed": lambda: (
         created()
         .start_provisioning()
         .complete_provisioning(IP)
         .start_configuring()
         .fail_configuring(failure(ConfigureStep.INSTALL_DOCKER_COMPOSE, trace=False))
+    ),
+    "releasing": lambda: configured_with_tracker().start_releasing(),
+    "released": lambda: configured_with_tracker().start_releasing().complete_releasing(),
+    "release_failed": lambda: (
+        configured_with_tracker().start_releasing().fail_releasing(failure(ReleaseStep.LOAD_IMAGE))
+    ),
+    "starting": lambda: configured_with_tracker().start_releasing().complete_releasing().start_running(),
+    "running": lambda: (
+        configured_with_tracker().start_releasing().complete_releasing().start_running().complete_running()
+    ),
+    "run_failed": lambda: (
+        configured_with_tracker()
+        .start_releasing()
+        .complete_releasing()
+        .start_running()
+        .fail_running(failure(RunStep.WAIT_HEALTHY))
     ),
     "destroying": lambda: created().start_destroying(),
     "destroyed": lambda: created().start_provisioning().start_destroying().complete_destroying(),

@@ -30,6 +30,8 @@ from orchestrator.domain import (
     Provisioning,
     ProvisionStep,
     RegisteredHostError,
+    ReleaseStep,
+    RunStep,
     State,
     WrongStateError,
 )
@@ -163,7 +165,17 @@ def test_complete_destroying_forgets_the_instance_ip() -> None:
 # transition name -> (the states it accepts, extra arguments)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {
     "start_provisioning": (
-        ("created", "provision_failed", "provisioned", "configured", "configure_failed"),
+        (
+            "created",
+            "provision_failed",
+            "provisioned",
+            "configured",
+            "configure_failed",
+            "released",
+            "release_failed",
+            "running",
+            "run_failed",
+        ),
         (),
     ),
     "start_registering": (("created",), ()),
@@ -173,6 +185,12 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {
     "start_configuring": (("provisioned", "configure_failed", "configured"), ()),
     "complete_configuring": (("configuring",), ()),
     "fail_configuring": (("configuring",), (failure(ConfigureStep.INSTALL_DOCKER),)),
+    "start_releasing": (("configured", "release_failed", "released", "running", "run_failed"), ()),
+    "complete_releasing": (("releasing",), ()),
+    "fail_releasing": (("releasing",), (failure(ReleaseStep.UPLOAD_RELEASE),)),
+    "start_running": (("released", "run_failed", "running"), ()),
+    "complete_running": (("starting",), ()),
+    "fail_running": (("starting",), (failure(RunStep.START_TRACKER),)),
     "complete_destroying": (("destroying",), ()),
     "fail_destroying": (("destroying",), (failure(DestroyStep.REMOVE_STACK),)),
 }
@@ -297,7 +315,7 @@ def test_domain_errors_survive_pickling_with_their_tip() -> None:
 
 
 def test_every_state_has_a_distinct_tag() -> None:
-    assert len({cls.tag for cls in STATE_TYPES}) == len(STATE_TYPES) == 10
+    assert len({cls.tag for cls in STATE_TYPES}) == len(STATE_TYPES) == 16
 
 
 def test_restore_rebuilds_an_equal_environment_without_pending_transitions() -> None:

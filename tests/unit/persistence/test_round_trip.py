@@ -78,7 +78,7 @@ def test_state_file_is_readable_json_with_schema_version_and_state_tag(repo: Jso
 
     document = json.loads(repo.state_path(env.name).read_text())
 
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["state"] == "provision_failed"
     assert document["last_seq"] == 3
     assert document["failure"]["step"] == "wait_cloud_init"

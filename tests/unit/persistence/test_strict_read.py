@@ -34,7 +34,15 @@ from orchestrator.domain import (
     ProvisionFailed,
     Provisioning,
     ProvisionStep,
+    Released,
+    ReleaseFailed,
+    ReleaseStep,
+    Releasing,
+    RunFailed,
+    Running,
+    RunStep,
     SshCredentials,
+    Starting,
     State,
 )
 from orchestrator.domain import credentials as domain_credentials
@@ -70,7 +78,7 @@ ALL_BUILDERS = {**BUILDERS, **VARIANTS}
 def stored_of(env: Environment[Any]) -> StoredEnvironment:
     """What `strict_read` should return for `env`, from the domain objects."""
     context, failure = env.context, getattr(env.state, "failure", None)
-    ssh, lxd = context.ssh, context.lxd
+    ssh, lxd, tracker = context.ssh, context.lxd, context.tracker
 
     def text(path: Path | None) -> str | None:
         return None if path is None else str(path)
@@ -110,6 +118,19 @@ def stored_of(env: Environment[Any]) -> StoredEnvironment:
             "started_at": failure.started_at,
             "failed_at": failure.failed_at,
             "trace_path": text(failure.trace_path),
+        },
+        "tracker": None
+        if tracker is None
+        else {
+            "version": tracker.version,
+            "image": tracker.image,
+            "udp_ports": list(tracker.udp_ports),
+            "http_ports": list(tracker.http_ports),
+            "api_port": tracker.api_port,
+            "health_check_port": tracker.health_check_port,
+            "private": tracker.private,
+            "announce_interval_s": tracker.announce_interval_s,
+            "database": tracker.database,
         },
     }
 
@@ -155,7 +176,7 @@ def test_gives_up_where_the_repository_reports_a_problem(data_dir: Path, problem
     elif problem == "not-json":
         state_file.write_bytes(raw[:-20])
     elif problem == "newer-schema":
-        state_file.write_bytes(raw.replace(b'"schema_version": 1', b'"schema_version": 2'))
+        state_file.write_bytes(raw.replace(b'"schema_version": 2', b'"schema_version": 3'))
 
     assert read_environment(str(data_dir), name) is None
 
@@ -241,7 +262,8 @@ def _get(document: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 @pytest.mark.parametrize(
-    "kind", ["created", "configure_failed", "provision_failed", "destroy_failed", "registered", "remote-lxd"]
+    "kind",
+    ["created", "configure_failed", "provision_failed", "destroy_failed", "registered", "remote-lxd", "running"],
 )
 def test_never_accepts_a_document_the_repository_would_read_differently(kind: str) -> None:
     document = json.loads(dump_document(ALL_BUILDERS[kind]()))
@@ -276,7 +298,13 @@ def test_reads_a_document_in_another_json_encoding_like_the_repository() -> None
 
 def test_state_tables_match_the_domain_states() -> None:
     assert {tag: cls.__name__ for tag, cls in STATE_TYPES_BY_TAG.items()} == STATE_NAMES
-    steps = {"provision_failed": ProvisionStep, "configure_failed": ConfigureStep, "destroy_failed": DestroyStep}
+    steps = {
+        "provision_failed": ProvisionStep,
+        "configure_failed": ConfigureStep,
+        "release_failed": ReleaseStep,
+        "run_failed": RunStep,
+        "destroy_failed": DestroyStep,
+    }
     assert {tag: tuple(step.value for step in enum) for tag, enum in steps.items()} == FAILURE_STEPS
     assert set(get_args(InstanceType)) == set(INSTANCE_TYPES)
     assert json.loads(dump_document(BUILDERS["created"]()))["schema_version"] == SCHEMA_VERSION
@@ -295,6 +323,12 @@ def test_states_that_need_an_address_match_the_domain() -> None:
         Configuring(),
         Configured(),
         ConfigureFailed(failure),
+        Releasing(),
+        Released(),
+        ReleaseFailed(failure),
+        Starting(),
+        Running(),
+        RunFailed(failure),
         Destroying(),
         Destroyed(),
         DestroyFailed(failure),

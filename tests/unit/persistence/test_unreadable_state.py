@@ -45,7 +45,7 @@ def without(document: dict[str, object], key: str) -> bytes:
         (lambda d: b"", "not valid JSON"),
         (lambda d: b"\xff\xfe", "not valid JSON"),
         (lambda d: b"[1, 2]", "expected a JSON object"),
-        (lambda d: replace(d, state="running"), "unknown state 'running'"),
+        (lambda d: replace(d, state="mystery"), "unknown state 'mystery'"),
         (lambda d: without(d, "state"), "unknown state None"),
         (lambda d: without(d, "schema_version"), "schema_version is missing"),
         (lambda d: replace(d, schema_version=0), "unknown schema_version 0"),
@@ -86,18 +86,18 @@ def test_provisioned_state_without_ip_is_corrupt(repo: JsonFileRepository) -> No
 
 
 def test_newer_schema_version_is_unsupported_and_names_the_file(repo: JsonFileRepository) -> None:
-    path = write(repo, replace(valid_document(repo), schema_version=2, new_field=True))
+    path = write(repo, replace(valid_document(repo), schema_version=3, new_field=True))
 
     with pytest.raises(UnsupportedSchemaError) as caught:
         repo.load(NAME)
 
     assert str(path) in str(caught.value)
-    assert "schema_version 2" in str(caught.value)
+    assert "schema_version 3" in str(caught.value)
     assert "upgrade torrust-deploy" in caught.value.tip
-    assert (caught.value.found, caught.value.supported) == (2, 1)
+    assert (caught.value.found, caught.value.supported) == (3, 2)
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b'{"schema_version": 2}', b'{"schema_version": 1, "state": "mystery"}'])
+@pytest.mark.parametrize("raw", [b"{not json", b'{"schema_version": 3}', b'{"schema_version": 2, "state": "mystery"}'])
 def test_save_refuses_to_overwrite_an_unreadable_state_file(repo: JsonFileRepository, raw: bytes) -> None:
     repo.environment_dir(NAME).mkdir(parents=True)
     path = write(repo, raw)

@@ -74,7 +74,7 @@ def _git(*args: str) -> str | None:
 def _lab_problem() -> str | None:
     """Why the LXD sections cannot run, or None when the lab is ready."""
     try:
-        from orchestrator.infrastructure.lxd.lab import Lab
+        from orchestrator.lab.local_lab import Lab
 
         status = Lab().status()
     except Exception as error:
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_at_start": list(os.getloadavg()),
     }
     try:
-        from bench.lab import make_keypair
+        from bench.lxd_fixtures import make_keypair
 
         keypair = make_keypair(base_dir)
         lab_problem = _lab_problem() if any(section in LAB_SECTIONS for section in args.only) else None

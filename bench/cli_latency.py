@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.lab import Keypair, environment_config, unique
+from bench.lxd_fixtures import Keypair, environment_config, unique
 from bench.report import Check
 from bench.stats import summarize
 

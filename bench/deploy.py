@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.lab import (
+from bench.lxd_fixtures import (
     IMAGE_ALIAS,
     SSH_USER,
     Keypair,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.lab import Keypair, Made, environment_config, ssh_argv, ssh_run, unique
+from bench.lxd_fixtures import Keypair, Made, environment_config, ssh_argv, ssh_run, unique
 from bench.stats import median
 from bench.timing import TimingObserver
 

@@ -17,10 +17,10 @@ import typer
 
 from orchestrator.cli.common import command_name
 from orchestrator.cli.render import error_document, print_json
-from orchestrator.infrastructure.lxd.settings import DEFAULT_BRIDGE, DEFAULT_IPV4_ADDRESS
+from orchestrator.lab.settings import DEFAULT_BRIDGE, DEFAULT_IPV4_ADDRESS
 
 if TYPE_CHECKING:
-    from orchestrator.infrastructure.lxd.lab import ImageResult, Lab, LabDown, LabStatus
+    from orchestrator.lab.local_lab import ImageResult, Lab, LabDown, LabStatus
 
 T = TypeVar("T")
 
@@ -54,14 +54,14 @@ def _root_flag(ctx: typer.Context, name: str) -> bool:
 
 
 def _lab(bridge: str = DEFAULT_BRIDGE, ipv4_address: str = DEFAULT_IPV4_ADDRESS) -> Lab:
-    from orchestrator.infrastructure.lxd.lab import Lab, LabSettings
+    from orchestrator.lab.local_lab import Lab, LabSettings
 
     return Lab(LabSettings(bridge=bridge, ipv4_address=ipv4_address))
 
 
 def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
     """Run a command body; a lab error becomes ``Error:``/``Tip:`` lines on stderr and exit code 1."""
-    from orchestrator.infrastructure.lxd.errors import LabError
+    from orchestrator.lab.errors import LabError
 
     try:
         return body()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from orchestrator.infrastructure.lxd.lab import LabStatus
+    from orchestrator.lab.local_lab import LabStatus
 
 
 def _in_ci() -> bool:
@@ -32,8 +32,8 @@ def _lab_not_ready(reason: str) -> None:
 @pytest.fixture(scope="session")
 def lab() -> LabStatus:
     """The status of the ready lab (settings, bridge subnet, image alias, daemon PIDs)."""
-    from orchestrator.infrastructure.lxd.errors import LabError
-    from orchestrator.infrastructure.lxd.lab import Lab
+    from orchestrator.lab.errors import LabError
+    from orchestrator.lab.local_lab import Lab
 
     if os.geteuid() != 0:
         _lab_not_ready("the e2e tests need root to talk to the LXD daemon")

@@ -205,9 +205,9 @@ def test_toolchain_status_prints_a_result_or_an_error_document(work: Path) -> No
 
 
 def test_lab_documents_match_their_schemas(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestrator.infrastructure.lxd.errors import DaemonStartError
-    from orchestrator.infrastructure.lxd.lab import ImageResult, Lab, LabDown
-    from tests.unit.infrastructure.lxd.test_lab_cli import _status
+    from orchestrator.lab.errors import DaemonStartError
+    from orchestrator.lab.local_lab import ImageResult, Lab, LabDown
+    from tests.unit.lab.test_lab_cli import _status
 
     image = ImageResult(Path("/cache/x.tar.zst"), "a" * 64, 10**8, True, 42.0, True, "torrust-trixie")
     monkeypatch.setattr(Lab, "status", lambda self: _status())

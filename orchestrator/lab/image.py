@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from orchestrator.infrastructure.lxd.errors import DebootstrapError, ImageBuildError, tail
+from orchestrator.lab.errors import DebootstrapError, ImageBuildError, tail
 
 #: Bump when the build procedure in this module changes in a way the recipe files don't show.
 RECIPE_VERSION = "1"

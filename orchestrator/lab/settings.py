@@ -1,4 +1,4 @@
-"""Settings of the local LXD lab (re-exported by :mod:`orchestrator.infrastructure.lxd.lab`)."""
+"""Settings of the local LXD lab (re-exported by :mod:`orchestrator.lab.local_lab`)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.infrastructure.lxd.processes import (
+from orchestrator.lab.processes import (
     PidRecord,
     PidStore,
     ProcessInfo,

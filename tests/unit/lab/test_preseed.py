@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from orchestrator.infrastructure.lxd.errors import InvalidSettingsError
-from orchestrator.infrastructure.lxd.preseed import (
-    LxdSnapshot,
+from orchestrator.lab.errors import InvalidSettingsError
+from orchestrator.lab.lxd_api import LxdSnapshot
+from orchestrator.lab.preseed import (
     dhcp_range,
     needed_changes,
     network_problem,
@@ -13,7 +13,7 @@ from orchestrator.infrastructure.lxd.preseed import (
     preseed_document,
     render_preseed,
 )
-from orchestrator.infrastructure.lxd.settings import LabSettings
+from orchestrator.lab.settings import LabSettings
 
 
 def _ready_snapshot(settings: LabSettings) -> LxdSnapshot:

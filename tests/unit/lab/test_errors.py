@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.infrastructure.lxd import errors
-from orchestrator.infrastructure.lxd.errors import (
+from orchestrator.lab import errors
+from orchestrator.lab.errors import (
     DaemonStartError,
     DebootstrapError,
     LabError,

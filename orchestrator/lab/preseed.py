@@ -1,20 +1,23 @@
 """The LXD preseed the lab applies, and the comparison that says whether it must be applied.
 
 ``lxd init --preseed`` creates what is missing and merges config into what exists (a bridge that
-exists with another address gets the configured one). The lab applies it only when
+exists with another address gets the configured one). :func:`ensure_preseed` applies it only when
 :func:`needed_changes` finds a difference, so a second ``lab up`` leaves the daemon untouched.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import subprocess
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 
-from orchestrator.infrastructure.lxd.errors import InvalidSettingsError
-from orchestrator.infrastructure.lxd.settings import LabSettings
+from orchestrator.lab.daemons import daemon_env
+from orchestrator.lab.errors import InvalidSettingsError, LxdConfigurationError, tail
+from orchestrator.lab.lxd_api import LxdApi, LxdSnapshot
+from orchestrator.lab.settings import LabSettings
 
 SERVER_CONFIG = {"images.auto_update_interval": "0"}
 
@@ -83,18 +86,6 @@ def render_preseed(settings: LabSettings, *, include_storage_pool: bool = True) 
     return yaml.safe_dump(preseed_document(settings, include_storage_pool=include_storage_pool), sort_keys=False)
 
 
-@dataclass(frozen=True)
-class LxdSnapshot:
-    """What the daemon has now, as far as the preseed is concerned."""
-
-    server_config: dict[str, str] = field(default_factory=dict)
-    #: ``None`` when there is no network of that name; else ``{"type":…, "managed":…, "config":{…}}``.
-    network: dict[str, Any] | None = None
-    storage_pool_driver: str | None = None
-    #: ``None`` when the default profile is missing.
-    default_profile_devices: dict[str, dict[str, str]] | None = None
-
-
 def needed_changes(snapshot: LxdSnapshot, settings: LabSettings) -> list[str]:
     """What applying the preseed would change, in words; empty when everything is in place."""
     changes: list[str] = []
@@ -131,3 +122,39 @@ def network_problem(snapshot: LxdSnapshot, settings: LabSettings) -> str | None:
     if network.get("type") != "bridge":
         return f"network {settings.bridge} is of type {network.get('type')!r}, not bridge"
     return None
+
+
+def ensure_preseed(settings: LabSettings, say: Callable[[str], None]) -> str:
+    """Apply the preseed when the daemon differs from ``settings``; says what it did in one line."""
+    s = settings
+    api = LxdApi(s.socket_path)
+    snapshot = api.snapshot(s)
+    problem = network_problem(snapshot, s)
+    if problem:
+        raise LxdConfigurationError(
+            problem,
+            tip=f"Choose another bridge name with `--bridge`, or remove the interface {s.bridge}.",
+        )
+    changes = needed_changes(snapshot, s)
+    if not changes:
+        return f"{s.bridge} {s.ipv4_address}, pool {s.storage_pool}: unchanged"
+    for change in changes:
+        say(f"  {change}")
+    preseed = render_preseed(s, include_storage_pool=snapshot.storage_pool_driver is None)
+    result = subprocess.run(
+        ["lxd", "init", "--preseed"],
+        input=preseed,
+        capture_output=True,
+        text=True,
+        env=daemon_env(s.lxd_dir),
+        check=False,
+    )
+    if result.returncode != 0:
+        raise LxdConfigurationError(
+            f"`lxd init --preseed` failed (exit {result.returncode})",
+            detail=tail(result.stdout + result.stderr) + "\n--- preseed ---\n" + preseed,
+        )
+    remaining = needed_changes(api.snapshot(s), s)
+    if remaining:
+        raise LxdConfigurationError("the preseed did not take: " + "; ".join(remaining))
+    return f"{s.bridge} {s.ipv4_address}, pool {s.storage_pool}: applied ({len(changes)} changes)"

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from orchestrator.cli.lab import lab_app, status_text
-from orchestrator.infrastructure.lxd.errors import DaemonStartError, NotRootError
-from orchestrator.infrastructure.lxd.lab import DaemonStatus, Lab, LabSettings, LabStatus
+from orchestrator.lab.errors import DaemonStartError, NotRootError
+from orchestrator.lab.local_lab import DaemonStatus, Lab, LabSettings, LabStatus
 
 runner = CliRunner()
 
@@ -95,7 +95,7 @@ def test_help_lists_the_commands_and_does_not_import_pylxd() -> None:
         "import sys\n"
         "from orchestrator.cli.lab import lab_app\n"
         "assert 'pylxd' not in sys.modules\n"
-        "assert 'orchestrator.infrastructure.lxd.lab' not in sys.modules\n"
+        "assert 'orchestrator.lab.local_lab' not in sys.modules\n"
         "lab_app(['--help'])\n"
     )
     result = subprocess.run(
@@ -103,7 +103,7 @@ def test_help_lists_the_commands_and_does_not_import_pylxd() -> None:
         capture_output=True,
         text=True,
         check=False,
-        cwd=Path(__file__).resolve().parents[4],
+        cwd=Path(__file__).resolve().parents[3],
     )
 
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from orchestrator.infrastructure.debian_packages import AptInstallError
+
 
 class LabError(Exception):
     """Base of every error the lab raises on purpose."""
@@ -28,7 +30,7 @@ class InvalidSettingsError(LabError):
 
 
 class PackageInstallError(LabError):
-    default_tip = "Check that apt can reach the Debian mirror (`apt-get update`), then install the packages by hand."
+    default_tip = AptInstallError.default_tip
 
 
 class DaemonStartError(LabError):

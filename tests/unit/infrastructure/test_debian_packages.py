@@ -5,10 +5,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from orchestrator.infrastructure.lxd.errors import PackageInstallError
-from orchestrator.infrastructure.lxd.packages import (
-    REQUIRED_PACKAGES,
-    ensure_packages,
+from orchestrator.infrastructure.debian_packages import (
+    AptInstallError,
     install_packages,
     missing_packages,
     parse_dpkg_status,
@@ -16,6 +14,8 @@ from orchestrator.infrastructure.lxd.packages import (
 
 
 class FakeApt:
+    """dpkg-query and apt-get over a set of installed package names; ``install_fails`` installs fail first."""
+
     def __init__(self, installed: set[str], *, install_fails: int = 0, output: str = "") -> None:
         self.installed = set(installed)
         self.install_fails = install_fails
@@ -49,24 +49,6 @@ def test_missing_packages_keeps_the_given_order() -> None:
     assert missing_packages(["nftables", "lxd", "debootstrap", "zstd"], apt) == ["nftables", "debootstrap"]
 
 
-def test_nothing_is_installed_when_everything_is_present() -> None:
-    apt = FakeApt(set(REQUIRED_PACKAGES))
-
-    assert ensure_packages(lambda _: None, apt) == []
-    assert not any(c[0] == "apt-get" for c in apt.calls)
-
-
-def test_nftables_is_installed_before_the_daemon_packages() -> None:
-    apt = FakeApt(set())
-
-    installed = ensure_packages(lambda _: None, apt)
-
-    installs = [c for c in apt.calls if c[:2] == ["apt-get", "install"]]
-    assert installs[0][-1] == "nftables"
-    assert "lxd" in installs[1]
-    assert set(installed) == set(REQUIRED_PACKAGES)
-
-
 def test_failed_install_refreshes_the_lists_and_retries() -> None:
     apt = FakeApt(set(), install_fails=1)
 
@@ -80,7 +62,7 @@ def test_install_failure_raises_with_the_tail_of_apt_output() -> None:
     output = "\n".join(f"line {i}" for i in range(100)) + "\nE: Unable to locate package lxd"
     apt = FakeApt(set(), install_fails=2, output=output)
 
-    with pytest.raises(PackageInstallError) as caught:
+    with pytest.raises(AptInstallError) as caught:
         install_packages(["lxd"], apt)
 
     assert "lxd" in caught.value.message

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.infrastructure.lxd.lab import Lab, LabStatus
 from orchestrator.infrastructure.pulumi.lxd_provider import wait_for_ipv4
 from orchestrator.infrastructure.ssh.wait import ssh_command
+from orchestrator.lab.local_lab import Lab, LabStatus
 from tests.e2e.conftest import SshKeypair
 
 pytestmark = pytest.mark.e2e

@@ -1,28 +1,15 @@
-"""The Debian packages the lab needs, and installing the missing ones with apt-get."""
+"""Debian packages on this machine: which of a list dpkg doesn't have installed, and installing them with
+apt-get (refreshing the package lists once when the first install fails).
+
+Used by the host lab (:mod:`orchestrator.lab.packages`) and usable by any adapter that needs build or
+runtime packages on the controller. The command runner is a parameter, so tests pass a fake apt.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
-
-from orchestrator.infrastructure.lxd.errors import PackageInstallError, tail
-
-#: Installed first, on its own: LXD picks its firewall backend at its first start.
-FIREWALL_PACKAGES: tuple[str, ...] = ("nftables",)
-#: Everything else: the daemon and client, lxcfs, the bridge's DHCP/DNS, the image builder, ssh.
-LAB_PACKAGES: tuple[str, ...] = (
-    "lxd",
-    "lxd-client",
-    "lxcfs",
-    "dnsmasq-base",
-    "squashfs-tools",
-    "debootstrap",
-    "debian-archive-keyring",
-    "zstd",
-    "openssh-client",
-)
-REQUIRED_PACKAGES: tuple[str, ...] = FIREWALL_PACKAGES + LAB_PACKAGES
 
 _APT_ENV = {
     "DEBIAN_FRONTEND": "noninteractive",
@@ -33,7 +20,24 @@ _APT_ENV = {
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 
-def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+class AptInstallError(Exception):
+    """``apt-get install`` failed, also after refreshing the package lists."""
+
+    default_tip = "Check that apt can reach the Debian mirror (`apt-get update`), then install the packages by hand."
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.tip = self.default_tip
+        #: The tail of apt-get's output.
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def run_apt(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run a dpkg/apt command non-interactively, stderr folded into stdout."""
     return subprocess.run(
         list(argv),
         stdout=subprocess.PIPE,
@@ -54,7 +58,7 @@ def parse_dpkg_status(output: str) -> set[str]:
     return installed
 
 
-def missing_packages(names: Iterable[str], run: Runner = _run) -> list[str]:
+def missing_packages(names: Iterable[str], run: Runner = run_apt) -> list[str]:
     """The packages of ``names`` that dpkg doesn't list as installed, in the given order."""
     wanted = list(names)
     try:
@@ -65,7 +69,7 @@ def missing_packages(names: Iterable[str], run: Runner = _run) -> list[str]:
     return [name for name in wanted if name not in installed]
 
 
-def install_packages(names: Sequence[str], run: Runner = _run) -> None:
+def install_packages(names: Sequence[str], run: Runner = run_apt) -> None:
     """``apt-get install`` the packages; on failure refresh the lists once and retry."""
     if not names:
         return
@@ -76,19 +80,7 @@ def install_packages(names: Sequence[str], run: Runner = _run) -> None:
     update = run(["apt-get", "update"])
     second = run(install) if update.returncode == 0 else update
     if second.returncode != 0:
-        raise PackageInstallError(
+        raise AptInstallError(
             f"could not install {', '.join(names)} with apt-get (exit {second.returncode})",
-            detail=tail(second.stdout, 20),
+            detail="\n".join(second.stdout.rstrip().splitlines()[-20:]),
         )
-
-
-def ensure_packages(progress: Callable[[str], None], run: Runner = _run) -> list[str]:
-    """Install whatever of :data:`REQUIRED_PACKAGES` is missing; returns what was installed."""
-    installed: list[str] = []
-    for group in (FIREWALL_PACKAGES, LAB_PACKAGES):
-        missing = missing_packages(group, run)
-        if missing:
-            progress(f"installing Debian packages: {' '.join(missing)}")
-            install_packages(missing, run)
-            installed.extend(missing)
-    return installed

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.infrastructure.lxd.image import (
+from orchestrator.lab.image import (
     RECIPE_DIR,
     ImageRecipe,
     lookup_cached,

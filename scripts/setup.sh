@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up shared by `make deploy` and `make test`: Python venv + package, Pulumi CLI, LXD lab.
+# Idempotent set-up shared by `make deploy` and `make test`: Python venv + package, Pulumi CLI, tracker image,
+# LXD lab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="$(command -v python3.11 || command -v python3)"
@@ -17,5 +18,7 @@ if [[ ! -f "$stamp" ]]; then
 fi
 echo "==> Pulumi CLI (found, or built from Go modules once into ~/.cache/torrust-deploy/pulumi)"
 .venv/bin/torrust-deploy toolchain ensure
+echo "==> Torrust Tracker image (built once with cargo into ~/.cache/torrust-deploy/tracker)"
+.venv/bin/torrust-deploy artifact ensure
 echo "==> local LXD lab (packages, daemons, bridge, base image)"
 .venv/bin/torrust-deploy lab up

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from orchestrator.cli.artifact import artifact_app
 from orchestrator.cli.common import (
     DEFAULT_LOCK_TIMEOUT_S,
     ConfirmationRequiredError,
@@ -65,6 +66,7 @@ toolchain_app = typer.Typer(
 app.add_typer(create_app, name="create", rich_help_panel=SETUP)
 app.add_typer(toolchain_app, name="toolchain", rich_help_panel=TOOLS)
 app.add_typer(lab_app, name="lab", rich_help_panel=TOOLS)
+app.add_typer(artifact_app, name="artifact", rich_help_panel=TOOLS)
 
 
 def _version(value: bool) -> None:

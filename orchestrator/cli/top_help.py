@@ -63,6 +63,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "The local LXD lab: installs LXD from Debian, starts its daemons (no systemd needed), sets up a bridge "
         "and a storage pool, and builds the Debian trixie base image.",
     ),
+    (
+        TOOLS,
+        "artifact",
+        "The Torrust Tracker image: built once with cargo from crates.io, packaged as a root file system "
+        "that `docker import` loads without a registry.",
+    ),
 )
 
 GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], str | None, str, str | None], ...] = (

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -332,23 +333,12 @@ def write_rootfs_tar(members: Iterable[Member], archive: Path) -> None:
                 tar.addfile(info)
             elif member.data is not None:
                 info.size = len(member.data)
-                tar.addfile(info, _BytesReader(member.data))
+                tar.addfile(info, io.BytesIO(member.data))
             else:
                 assert member.source is not None
                 with member.source.open("rb") as f:  # follows symlinks: the file's bytes at the listed path
                     info.size = os.fstat(f.fileno()).st_size
                     tar.addfile(info, f)
-
-
-class _BytesReader:
-    def __init__(self, data: bytes) -> None:
-        self._data, self._at = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size < 0 else self._at + size
-        chunk = self._data[self._at : end]
-        self._at += len(chunk)
-        return chunk
 
 
 def sha256_file(path: Path) -> str:

@@ -15,6 +15,7 @@ import dataclasses
 import http.client
 import json
 import os
+import re
 import secrets
 import socket
 import struct
@@ -211,8 +212,13 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+_SOURCE_LOCATION = re.compile(r"\.?\s*Error in \S+\.rs:\d+:\d+\s*$")
+"""torrust appends the Rust source location to its failure reasons: no use to the user."""
+
+
 def _text(value: Bencoded | None) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return _SOURCE_LOCATION.sub("", " ".join(text.split()))
 
 
 # --- health check and REST API -----------------------------------------------------------------------------
@@ -306,14 +312,30 @@ def parse_http_announce(body: bytes) -> tuple[int, tuple[Peer, ...], dict[str, i
     return interval, tuple(peers), counters
 
 
+def _keyed(path: str, key: str | None) -> str:
+    """`/announce` or `/announce/KEY` (torrust's private mode takes the key in the path)."""
+    return path if key is None else f"{path}/{urllib.parse.quote(key, safe='')}"
+
+
 def check_http_announce(
-    host: str, port: int, info_hash: bytes, peer_id: bytes, timeout: float = 5.0, *, peer_port: int = PROBE_PEER_PORT
+    host: str,
+    port: int,
+    info_hash: bytes,
+    peer_id: bytes,
+    timeout: float = 5.0,
+    *,
+    peer_port: int = PROBE_PEER_PORT,
+    key: str | None = None,
 ) -> CheckResult:
-    """GET /announce on an HTTP tracker: passes with a bencoded reply that has `interval` and `peers`."""
+    """GET /announce on an HTTP tracker: passes with a bencoded reply that has `interval` and `peers`.
+
+    `key`: a private tracker's authentication key (sent as `/announce/KEY`).
+    """
     name = f"HTTP announce :{port}"
 
     def run() -> CheckResult:
-        status, body = _http_get(host, port, "/announce?" + announce_query(info_hash, peer_id, peer_port), timeout)
+        target = _keyed("/announce", key) + "?" + announce_query(info_hash, peer_id, peer_port)
+        status, body = _http_get(host, port, target, timeout)
         if status != 200:
             return CheckResult(name, False, f"HTTP {status} from /announce", 0.0)
         interval, peers, counters = parse_http_announce(body)
@@ -323,12 +345,17 @@ def check_http_announce(
     return _timed(name, run)
 
 
-def check_http_scrape(host: str, port: int, info_hash: bytes, timeout: float = 5.0) -> CheckResult:
-    """GET /scrape for one info-hash: passes when the bencoded `files` has that torrent's counters."""
+def check_http_scrape(
+    host: str, port: int, info_hash: bytes, timeout: float = 5.0, *, key: str | None = None
+) -> CheckResult:
+    """GET /scrape for one info-hash: passes when the bencoded `files` has that torrent's counters.
+
+    (A private tracker asked without a key answers zeros: the check still passes, the counters say 0.)
+    """
     name = f"HTTP scrape :{port}"
 
     def run() -> CheckResult:
-        target = "/scrape?info_hash=" + urllib.parse.quote_from_bytes(info_hash, safe="")
+        target = _keyed("/scrape", key) + "?info_hash=" + urllib.parse.quote_from_bytes(info_hash, safe="")
         status, body = _http_get(host, port, target, timeout)
         if status != 200:
             return CheckResult(name, False, f"HTTP {status} from /scrape", 0.0)
@@ -354,6 +381,30 @@ def _scrape_detail(counters: Mapping[str, int]) -> str:
         f"{counters.get('complete', 0)} complete, {counters.get('incomplete', 0)} incomplete, "
         f"{counters.get('downloaded', 0)} downloaded"
     )
+
+
+def check_http_announce_needs_key(
+    host: str, port: int, info_hash: bytes, peer_id: bytes, timeout: float = 5.0
+) -> CheckResult:
+    """A private tracker asked without a key: passes when it refuses the announce for want of authentication."""
+    name = f"HTTP announce without key :{port}"
+
+    def run() -> CheckResult:
+        status, body = _http_get(host, port, "/announce?" + announce_query(info_hash, peer_id), timeout)
+        if status != 200:
+            return CheckResult(name, False, f"HTTP {status} from /announce", 0.0)
+        try:
+            interval, _, _ = parse_http_announce(body)
+        except ProbeError as error:
+            text = str(error)
+            if "refused" in text and re.search(r"auth|key", text, re.IGNORECASE):
+                return CheckResult(name, True, "refused without a key, as a private tracker must", 0.0)
+            raise
+        return CheckResult(
+            name, False, f"announced without a key (interval {interval} s): the tracker is not private", 0.0
+        )
+
+    return _timed(name, run)
 
 
 # --- UDP tracker (BEP 15) ----------------------------------------------------------------------------------
@@ -513,20 +564,41 @@ def parse_udp_scrape(payload: bytes) -> dict[str, int]:
 
 
 def run_checks(
-    host: str, settings: TrackerSettings, token: str, timeout: float = 5.0, *, info_hash: bytes | None = None
+    host: str,
+    settings: TrackerSettings,
+    token: str,
+    timeout: float = 5.0,
+    *,
+    info_hash: bytes | None = None,
+    key: str | None = None,
 ) -> list[CheckResult]:
-    """Every check against the tracker at `host`: health, API stats, each HTTP and each UDP tracker port.
+    """Every check against the tracker at `host`: health, each HTTP and each UDP tracker port, the API stats.
 
     One random info-hash and peer id per run (unless `info_hash` is given), announced as a leecher; the API
-    stats are read last so they count that torrent.
+    stats are read last so they count that torrent. A private tracker (`settings.private`) is announced to
+    with `key` when one is given, else the check is that it refuses an announce without a key; torrust runs
+    no UDP tracker in private mode, so each UDP port is then one failed result saying so.
     """
     info_hash = info_hash if info_hash is not None else random_info_hash()
     peer_id = random_peer_id()
     results = [check_health(host, settings.health_check_port, timeout)]
     for port in settings.http_ports:
-        results.append(check_http_announce(host, port, info_hash, peer_id, timeout))
-        results.append(check_http_scrape(host, port, info_hash, timeout))
+        if settings.private and key is None:
+            results.append(check_http_announce_needs_key(host, port, info_hash, peer_id, timeout))
+        else:
+            results.append(check_http_announce(host, port, info_hash, peer_id, timeout, key=key))
+        results.append(check_http_scrape(host, port, info_hash, timeout, key=key))
     for port in settings.udp_ports:
+        if settings.private:
+            results.append(
+                CheckResult(
+                    f"UDP tracker :{port}",
+                    False,
+                    "not started: torrust-tracker runs no UDP tracker in private mode (drop udp_ports)",
+                    0.0,
+                )
+            )
+            continue
         results.extend(check_udp_connect_announce_scrape(host, port, info_hash, peer_id, timeout))
     results.append(check_api_stats(host, settings.api_port, token, timeout))
     return results

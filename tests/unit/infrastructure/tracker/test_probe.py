@@ -553,3 +553,62 @@ def test_run_checks_uses_a_new_random_info_hash_per_run(http_server: FakeHttp) -
         assert not results[0].ok  # nothing on the health-check port: a failed result, no exception
     assert len(announced) == 2 and announced[0] != announced[1]
     assert all(len(value) == 20 for value in announced)
+
+
+# --- private mode ----------------------------------------------------------------------------------------
+
+AUTH_FAILURE = (
+    b"Authentication error: Missing authentication key param for private tracker. Error in "
+    b"/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/torrust-tracker-3.0.0/src/servers/http/v1/"
+    b"handlers/announce.rs:95:31"
+)
+
+
+def test_failure_reasons_lose_torrusts_source_location(http_server: FakeHttp) -> None:
+    http_server.routes["/announce"] = lambda _p, _q: (200, bencode({b"failure reason": AUTH_FAILURE}))
+    result = check_http_announce("127.0.0.1", http_server.port, INFO_HASH, PEER_ID, timeout=2)
+    assert result.detail == (
+        "the tracker refused the announce: Authentication error: Missing authentication key param for private tracker"
+    )
+
+
+def test_a_key_goes_into_the_announce_and_scrape_paths(http_server: FakeHttp) -> None:
+    http_server.routes["/announce/k3y"] = lambda _p, _q: (200, bencode({b"interval": 9, b"peers": b""}))
+    http_server.routes["/scrape/k3y"] = lambda _p, q: (200, bencode({b"files": {q["info_hash"][0]: {}}}))
+    assert check_http_announce("127.0.0.1", http_server.port, INFO_HASH, PEER_ID, timeout=2, key="k3y").ok
+    assert check_http_scrape("127.0.0.1", http_server.port, INFO_HASH, timeout=2, key="k3y").ok
+    assert [path.split("?")[0] for path in http_server.requests] == ["/announce/k3y", "/scrape/k3y"]
+
+
+def test_announce_without_key_passes_when_a_private_tracker_refuses_it(http_server: FakeHttp) -> None:
+    http_server.routes["/announce"] = lambda _p, _q: (200, bencode({b"failure reason": AUTH_FAILURE}))
+    result = probe.check_http_announce_needs_key("127.0.0.1", http_server.port, INFO_HASH, PEER_ID, timeout=2)
+    assert (result.name, result.ok) == (f"HTTP announce without key :{http_server.port}", True)
+    assert result.detail == "refused without a key, as a private tracker must"
+
+
+def test_announce_without_key_fails_when_the_tracker_is_open(http_server: FakeHttp) -> None:
+    http_server.routes["/announce"] = lambda _p, _q: (200, bencode({b"interval": 9, b"peers": b""}))
+    result = probe.check_http_announce_needs_key("127.0.0.1", http_server.port, INFO_HASH, PEER_ID, timeout=2)
+    assert (result.ok, result.detail) == (False, "announced without a key (interval 9 s): the tracker is not private")
+
+
+def test_announce_without_key_fails_on_another_refusal(http_server: FakeHttp) -> None:
+    http_server.routes["/announce"] = lambda _p, _q: (200, bencode({b"failure reason": b"torrent not whitelisted"}))
+    result = probe.check_http_announce_needs_key("127.0.0.1", http_server.port, INFO_HASH, PEER_ID, timeout=2)
+    assert (result.ok, result.detail) == (False, "the tracker refused the announce: torrent not whitelisted")
+
+
+def test_run_checks_on_a_private_tracker_without_key(http_server: FakeHttp, udp_server: FakeUdp) -> None:
+    http_server.routes["/announce"] = lambda _p, _q: (200, bencode({b"failure reason": AUTH_FAILURE}))
+    settings = TrackerSettings(
+        private=True, udp_ports=(udp_server.port,), http_ports=(http_server.port,), api_port=1, health_check_port=2
+    )
+    results = {r.name: r for r in run_checks("127.0.0.1", settings, "token", timeout=1)}
+    assert results[f"HTTP announce without key :{http_server.port}"].ok
+    udp = results[f"UDP tracker :{udp_server.port}"]
+    assert (udp.ok, udp.detail) == (
+        False,
+        "not started: torrust-tracker runs no UDP tracker in private mode (drop udp_ports)",
+    )
+    assert udp_server.received == []  # nothing sent to a port the tracker does not serve

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 
 from orchestrator.commands.ports import LineSink, PlaybookRunner, RunningPlaybooks
@@ -14,12 +14,20 @@ class PlaybookRun:
 
     The process starts at the first `wait` — inside a step, so that failing to start is that step's
     failure — and each step waits for its own playbook. Leaving the `with` block stops what still runs
-    and waits for the process, so no ansible outlives the command's lock."""
+    and waits for the process, so no ansible outlives the command's lock. `extravars` go to every playbook
+    of the run (never a secret: see `PlaybookRunner.start`)."""
 
-    def __init__(self, runner: PlaybookRunner, context: EnvironmentContext, playbooks: Sequence[str]) -> None:
+    def __init__(
+        self,
+        runner: PlaybookRunner,
+        context: EnvironmentContext,
+        playbooks: Sequence[str],
+        extravars: Mapping[str, object] | None = None,
+    ) -> None:
         self._runner = runner
         self._context = context
         self._playbooks = list(playbooks)
+        self._extravars = dict(extravars) if extravars else None
         self._running: RunningPlaybooks | None = None
         self._cleanup = ExitStack()
 
@@ -32,5 +40,6 @@ class PlaybookRun:
     def wait(self, playbook: str, on_event: LineSink | None = None) -> int:
         """Start the run if needed, wait until `playbook` is over and return how many tasks it changed."""
         if self._running is None:
-            self._running = self._cleanup.enter_context(self._runner.start(self._context, self._playbooks))
+            started = self._runner.start(self._context, self._playbooks, self._extravars)
+            self._running = self._cleanup.enter_context(started)
         return self._running.wait(playbook, on_event).changed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +62,26 @@ class PlaybookRunner(Protocol):
 
     def render_inventory(self, context: EnvironmentContext, host: str) -> Path: ...
 
-    def run(self, context: EnvironmentContext, playbook: str, on_event: LineSink | None = None) -> int:
+    def run(
+        self,
+        context: EnvironmentContext,
+        playbook: str,
+        on_event: LineSink | None = None,
+        extravars: Mapping[str, object] | None = None,
+    ) -> int:
         """Run the playbook; return how many tasks changed something."""
         ...
 
-    def start(self, context: EnvironmentContext, playbooks: Sequence[str]) -> RunningPlaybooks:
-        """Start running `playbooks` in order, in one go (one ansible process), and return at once."""
+    def start(
+        self,
+        context: EnvironmentContext,
+        playbooks: Sequence[str],
+        extravars: Mapping[str, object] | None = None,
+    ) -> RunningPlaybooks:
+        """Start running `playbooks` in order, in one go (one ansible process), and return at once.
+
+        `extravars`: the playbooks' variables. Never a secret: the runner records them in its artifacts
+        (a secret travels inside a file the playbook uploads with `no_log`)."""
         ...
 
     def clean(self, context: EnvironmentContext) -> None: ...

@@ -9,11 +9,12 @@ raises `PlaybookFailedError` carrying the event lines for the trace file.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from orchestrator.resources import shipped_dir
 
 EventSink = Callable[[str], None]
 HOST = "instance"
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+"""Terminal control sequences (colours, "erase line") that tools print even when told not to."""
 
 
 class PlaybookFailedError(Exception):
@@ -53,22 +56,37 @@ def _path_with_this_python() -> str:
 
 
 def _event_line(event: dict[str, Any]) -> str | None:
+    """The one line that says what an event did (a task started, a task's result), or None."""
+    lines = _event_lines(event)
+    return lines[0] if lines else None
+
+
+def _event_lines(event: dict[str, Any]) -> list[str]:
+    """An event's lines: `_event_line`'s, then — when the result's `msg` is a list, such as a `debug` task
+    showing a container's log lines — one line per item, so that each reaches the sinks and the trace."""
     data = event.get("event_data") or {}
     kind = event.get("event", "")
     if kind == "playbook_on_task_start":
-        return f"TASK {data.get('task', '')}"
+        return [f"TASK {data.get('task', '')}"]
     if kind.startswith("runner_on_"):
         result = data.get("res") or {}
-        status = kind.removeprefix("runner_on_")
-        message = str(result.get("msg") or "")
-        if status in ("failed", "unreachable") and (not message or result.get("failed_when_result")):
-            # a command failed by `failed_when` on its output: the output says more than ansible's message
-            stdout = [line.strip() for line in str(result.get("stdout") or "").splitlines() if line.strip()]
-            stderr = _stderr_without_ssh_noise(str(result.get("stderr") or ""))
-            message = (stdout[-1] if stdout else "") or stderr or message
-        changed = " changed" if result.get("changed") else ""
-        return f"  {status}{changed}: {data.get('task', '')} {message}".rstrip()
-    return None
+        items = result.get("msg") if isinstance(result.get("msg"), list) else None
+        details = [f"    | {_ANSI_ESCAPE.sub('', str(item))}".rstrip() for item in items] if items is not None else []
+        return [_result_line(kind, data, result, message_allowed=items is None), *details]
+    return []
+
+
+def _result_line(kind: str, data: dict[str, Any], result: dict[str, Any], *, message_allowed: bool) -> str:
+    """`  ok changed: TASK MESSAGE` for a task's result on the host."""
+    status = kind.removeprefix("runner_on_")
+    message = str(result.get("msg") or "") if message_allowed else ""
+    if status in ("failed", "unreachable") and (not message or result.get("failed_when_result")):
+        # a command failed by `failed_when` on its output: the output says more than ansible's message
+        stdout = [line.strip() for line in str(result.get("stdout") or "").splitlines() if line.strip()]
+        stderr = _stderr_without_ssh_noise(str(result.get("stderr") or ""))
+        message = (stdout[-1] if stdout else "") or stderr or message
+    changed = " changed" if result.get("changed") else ""
+    return f"  {status}{changed}: {data.get('task', '')} {message}".rstrip()
 
 
 def _stderr_without_ssh_noise(stderr: str) -> str:
@@ -121,16 +139,31 @@ class AnsiblePlaybooks:
         if context.instance_ip:
             close_master(context.instance_ip, context.ssh.port, context.ssh.username)
 
-    def run(self, context: EnvironmentContext, playbook: str, on_event: EventSink | None = None) -> int:
+    def run(
+        self,
+        context: EnvironmentContext,
+        playbook: str,
+        on_event: EventSink | None = None,
+        extravars: Mapping[str, object] | None = None,
+    ) -> int:
         """Run `playbook` (e.g. "install-docker.yml") and return how many tasks changed something;
         raise PlaybookFailedError unless it succeeds."""
-        with self.start(context, [playbook]) as sequence:
+        with self.start(context, [playbook], extravars) as sequence:
             return sequence.wait(playbook, on_event).changed
 
-    def start(self, context: EnvironmentContext, playbooks: Sequence[str]) -> PlaybookSequence:
+    def start(
+        self,
+        context: EnvironmentContext,
+        playbooks: Sequence[str],
+        extravars: Mapping[str, object] | None = None,
+    ) -> PlaybookSequence:
         """Start one ansible-playbook process that runs `playbooks` in order (a generated playbook
         importing them) and return at once; `wait(playbook, on_event)` then streams each playbook's event
         lines and gives its result.
+
+        `extravars` are the playbooks' variables. ansible-runner puts them on ansible-playbook's command
+        line (seen by `ps`) and records that line in its artifacts (`artifacts/*/command`): never put a
+        secret there.
 
         One process instead of one per playbook saves ansible's start-up and shutdown (~0.6 s each,
         measured by `python -m bench`, section deploy). A playbook that fails stops the run: ansible drops
@@ -145,6 +178,7 @@ class AnsiblePlaybooks:
             project_dir=str(self._playbooks_dir),
             playbook=runner_playbook,
             inventory=str(private_dir / "inventory" / "hosts.yml"),
+            extravars=dict(extravars) if extravars else None,
             envvars={
                 "PATH": _path_with_this_python(),
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
@@ -239,10 +273,11 @@ class PlaybookSequence:
         with self._done:
             if kind == "playbook_on_play_start":
                 self._play_started()
-            line = _event_line(event)
-            if line is not None:
+            lines = _event_lines(event)
+            if lines:
+                line = lines[0]
                 outcome = self._outcomes[self._current]
-                outcome.lines.append(line)
+                outcome.lines.extend(lines)
                 self._done.notify_all()
                 data = event.get("event_data") or {}
                 if kind == "runner_on_ok":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,19 +51,33 @@ class FakePlaybooks:
     failing: dict[str, Exception] = field(default_factory=dict)
     changed: int = 2
     calls: list[str] = field(default_factory=list)
+    extravars: list[dict[str, object]] = field(default_factory=list)
+    """The extravars of each `start`, in order."""
 
     def render_inventory(self, context: EnvironmentContext, host: str) -> Path:
         self.calls.append(f"inventory {host}")
         return Path("/nonexistent/hosts.yml")
 
-    def run(self, context: EnvironmentContext, playbook: str, on_event: LineSink | None = None) -> int:
+    def run(
+        self,
+        context: EnvironmentContext,
+        playbook: str,
+        on_event: LineSink | None = None,
+        extravars: Mapping[str, object] | None = None,
+    ) -> int:
         self.calls.append(playbook)
         if playbook in self.failing:
             raise self.failing[playbook]
         return self.changed
 
-    def start(self, context: EnvironmentContext, playbooks: Sequence[str]) -> FakeRunningPlaybooks:
+    def start(
+        self,
+        context: EnvironmentContext,
+        playbooks: Sequence[str],
+        extravars: Mapping[str, object] | None = None,
+    ) -> FakeRunningPlaybooks:
         self.calls.append(f"start {' '.join(playbooks)}")
+        self.extravars.append(dict(extravars or {}))
         return FakeRunningPlaybooks(self, context, list(playbooks))
 
     def clean(self, context: EnvironmentContext) -> None:

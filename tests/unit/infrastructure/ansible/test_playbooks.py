@@ -1,0 +1,128 @@
+"""The ansible-runner adapter without ansible: event lines from runner events, extravars handed over."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.domain import EnvironmentContext, EnvironmentName, LxdTarget, SshCredentials
+from orchestrator.infrastructure.ansible.playbooks import (
+    AnsiblePlaybooks,
+    PlaybookFailedError,
+    PlaybookSequence,
+    _event_line,
+    _event_lines,
+)
+
+ONE_PLAY = "- name: One\n  hosts: all\n  gather_facts: false\n  tasks: []\n"
+
+
+def _result(kind: str, task: str, **res: Any) -> dict[str, Any]:
+    return {"event": kind, "event_data": {"task": task, "res": res}}
+
+
+def test_a_task_start_and_a_changed_result_give_one_line_each() -> None:
+    assert _event_lines({"event": "playbook_on_task_start", "event_data": {"task": "Install"}}) == ["TASK Install"]
+    assert _event_lines(_result("runner_on_ok", "Install", changed=True, msg="done")) == ["  ok changed: Install done"]
+    assert _event_line(_result("runner_on_ok", "Install", changed=False)) == "  ok: Install"
+    assert _event_lines({"event": "verbose", "event_data": {}}) == []
+    assert _event_line({"event": "verbose", "event_data": {}}) is None
+
+
+def test_a_command_failed_on_its_output_names_its_last_output_line() -> None:
+    event = _result("runner_on_failed", "Read it", stdout="a\nstatus: error\n", failed_when_result=True, msg="x")
+    assert _event_lines(event) == ["  failed: Read it status: error"]
+
+
+def test_a_debug_message_list_gives_one_line_per_item_without_terminal_codes() -> None:
+    event = _result("runner_on_ok", "Show the tracker's last log lines", msg=["\x1b[2Kstarting", "", "panicked at x"])
+    assert _event_lines(event) == [
+        "  ok: Show the tracker's last log lines",
+        "    | starting",
+        "    |",
+        "    | panicked at x",
+    ]
+    assert _event_line(event) == "  ok: Show the tracker's last log lines"
+
+
+class _Runner:
+    status = "failed"
+    rc = 2
+    stdout = None
+
+
+def test_a_failed_playbook_carries_the_detail_lines_and_names_its_last_failure() -> None:
+    sequence = PlaybookSequence(["start-tracker.yml"], [1])
+    events = [
+        {"event": "playbook_on_play_start", "event_data": {}},
+        _result("runner_on_failed", "Wait until healthy", stdout="state=restarting health=", failed_when_result=True),
+        _result("runner_on_ok", "Show the tracker's last log lines", msg=["line one", "line two"]),
+        _result("runner_on_failed", "Report that the tracker did not start", msg="the tracker did not start: …"),
+    ]
+    for event in events:
+        sequence.handle(event)
+    sequence.finish(_Runner())
+    seen: list[str] = []
+    with pytest.raises(PlaybookFailedError, match="the tracker did not start") as raised:
+        sequence.wait("start-tracker.yml", seen.append)
+    assert "    | line one" in seen and "    | line two" in seen
+    assert "    | line two" in raised.value.tool_output
+
+
+def _context() -> EnvironmentContext:
+    key = Path("/nonexistent/id_ed25519")
+    return EnvironmentContext(
+        name=EnvironmentName("unit"),
+        instance_name="torrust-unit",
+        ssh=SshCredentials(key, key.with_suffix(".pub")),
+        lxd=LxdTarget(),
+        instance_ip="10.200.77.9",
+        created_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture
+def captured_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """ansible_runner.run_async replaced: records its keyword arguments and ends the run successfully."""
+    runs: list[dict[str, Any]] = []
+
+    def run_async(**kwargs: Any) -> tuple[threading.Thread, Any]:
+        runs.append(kwargs)
+        runner = types.SimpleNamespace(status="successful", rc=0, stdout=None)
+
+        def body() -> None:
+            kwargs["event_handler"]({"event": "playbook_on_play_start", "event_data": {}})
+            kwargs["finished_callback"](runner)
+
+        thread = threading.Thread(target=body)
+        thread.start()
+        return thread, runner
+
+    monkeypatch.setitem(sys.modules, "ansible_runner", types.SimpleNamespace(run_async=run_async))
+    return runs
+
+
+def test_extravars_reach_ansible_runner(captured_runs: list[dict[str, Any]], tmp_path: Path) -> None:
+    (tmp_path / "one.yml").write_text(ONE_PLAY)
+    adapter = AnsiblePlaybooks(tmp_path / "build", tmp_path)
+    extravars = {"tracker_release_dir": "/opt/torrust-tracker", "tracker_image_import_changes": ["USER 1000:1000"]}
+    assert adapter.run(_context(), "one.yml", None, extravars) == 0
+    assert captured_runs[0]["extravars"] == extravars
+    with adapter.start(_context(), ["one.yml"], extravars) as running:
+        running.wait("one.yml")
+    assert captured_runs[1]["extravars"] == extravars
+
+
+def test_without_extravars_none_are_passed(captured_runs: list[dict[str, Any]], tmp_path: Path) -> None:
+    (tmp_path / "one.yml").write_text(ONE_PLAY)
+    adapter = AnsiblePlaybooks(tmp_path / "build", tmp_path)
+    assert adapter.run(_context(), "one.yml") == 0
+    with adapter.start(_context(), ["one.yml"]) as running:
+        running.wait("one.yml")
+    assert [run["extravars"] for run in captured_runs] == [None, None]

@@ -4,11 +4,18 @@ Each `BitTorrentClient` runs libtorrent in its own child process (this file run 
 keeps one UDP-tracker connection-id cache per process, and torrust ties a connection id to the client's
 source address, so a second session in the same process is refused ("connection id could not be verified").
 
-    with BitTorrentClient("udp://10.200.77.5:6969/announce", info_hash, listen_host="0.0.0.0") as seeder:
-        first = seeder.announce()               # event=started; waits for the tracker's reply
-        with BitTorrentClient("udp://10.200.77.5:6969/announce", info_hash, listen_host="0.0.0.0") as leecher:
-            second = leecher.announce()
-    assert second.ok and second.num_peers == 1 and seeder.listen_port in {p for _, p in second.peers}
+    url = f"udp://{ip}:6969/announce"          # or f"http://{ip}:7070/announce"
+    with BitTorrentClient(url, info_hash, listen_host=bridge_ip) as first:
+        first.announce()                        # event=started; waits for the tracker's reply
+        with BitTorrentClient(url, info_hash, listen_host=bridge_ip) as second:
+            reply = second.announce()
+    assert reply.ok and reply.num_peers == 1 and first.listen_port in {port for _, port in reply.peers}
+
+Against an LXD instance, listen on the controller's address on the instance's bridge (`bridge_ip`, e.g.
+10.200.77.1): the tracker records the address it sees the announce come from, and libtorrent announces
+only over listen sockets that can reach the tracker (a loopback socket cannot reach an instance).
+On loopback the tracker must be told `[core.net] external_ip = "127.0.0.1"` (tracker_process does), else
+it hands out loopback peers as 0.0.0.0.
 
 The client adds the torrent by info-hash only (no metadata, no files written), with DHT, local peer discovery,
 UPnP and NAT-PMP off: its only peer source is the tracker. It listens on `listen_host` (port chosen by the

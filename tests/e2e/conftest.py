@@ -14,17 +14,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.ci import in_ci
+
 if TYPE_CHECKING:
     from orchestrator.lab.local_lab import LabStatus
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
-
-
 def _lab_not_ready(reason: str) -> None:
     message = f"the LXD lab is not ready: {reason}. Bring it up with `torrust-deploy lab up`."
-    if _in_ci():
+    if in_ci():
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
 

@@ -18,7 +18,8 @@ import pytest
 
 from orchestrator.infrastructure.ssh.wait import ssh_command
 from tests.e2e.cli.helpers import Cleanup, cleanup, cli_env, run, unique_name
-from tests.unit.test_readme import marked_block, quickstart_lines
+from tests.support.keys import make_keypair
+from tests.support.readme import marked_block, quickstart_lines
 
 pytestmark = pytest.mark.e2e
 
@@ -74,12 +75,7 @@ def _assert_docker_compose_runs(work: Path, name: str) -> None:
 
 def test_python_example_runs_as_written(tmp_path: Path, lab: Any, cleanup: Cleanup) -> None:
     name = cleanup.add(tmp_path / "work", unique_name("readme-py"))
-    (tmp_path / "keys").mkdir()
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "keys" / name)],
-        check=True,
-        capture_output=True,
-    )
+    make_keypair(tmp_path / "keys" / name)
     template = run(["create", "template", "--name", name], tmp_path)
     (tmp_path / "env.json").write_text(template.stdout, encoding="utf-8")
     (tmp_path / "example.py").write_text(marked_block("e2e"), encoding="utf-8")

@@ -52,7 +52,8 @@ def mypy_errors() -> dict[str, dict[int, list[str]]]:
         text=True,
         check=False,
     )
-    assert result.returncode in (0, 1), f"mypy crashed:\n{result.stdout}\n{result.stderr}"
+    # the invalid cases hold errors, so mypy exits 1 (errors found); 0 would mean it rejected none, 2 a crash
+    assert result.returncode == 1, f"mypy exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
     errors: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for line in result.stdout.splitlines():
         match = MYPY_LINE.match(line)

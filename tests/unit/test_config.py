@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,20 +16,12 @@ from orchestrator.config import (
     load_config,
     parse_config,
 )
-
-
-def _keygen(path: Path, kind: str = "ed25519", passphrase: str = "", fmt: str | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    extra = ["-m", fmt] if fmt else []
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", kind, "-N", passphrase, *extra, "-f", str(path)], check=True, capture_output=True
-    )
-    return path
+from tests.support.keys import make_keypair
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    _keygen(tmp_path / "keys" / "my-env")
+    make_keypair(tmp_path / "keys" / "my-env")
     return tmp_path
 
 
@@ -103,8 +94,8 @@ def test_several_problems_are_counted(folder: Path) -> None:
 
 def test_rsa_pem_key_is_accepted_and_an_encrypted_one_is_refused(folder: Path) -> None:
     document = config_template()
-    _keygen(folder / "keys" / "rsa", kind="rsa", fmt="PEM")
-    _keygen(folder / "keys" / "rsa-locked", kind="rsa", fmt="PEM", passphrase="secret")
+    make_keypair(folder / "keys" / "rsa", kind="rsa", pem=True)
+    make_keypair(folder / "keys" / "rsa-locked", kind="rsa", pem=True, passphrase="secret")
     document["ssh"] = {"private_key_path": "keys/rsa", "public_key_path": "keys/rsa.pub"}
     assert parse_config(document, folder).ssh.private_key_path.name == "rsa"
 
@@ -132,7 +123,7 @@ def test_key_pair_mismatch(folder: Path) -> None:
     config = parse_config(config_template(), folder)
     assert key_pair_mismatch(config.ssh) is None
 
-    _keygen(folder / "keys" / "other")
+    make_keypair(folder / "keys" / "other")
     (folder / "keys" / "my-env.pub").write_bytes((folder / "keys" / "other.pub").read_bytes())
     assert "not the private half" in str(key_pair_mismatch(config.ssh))
 
@@ -141,5 +132,5 @@ def test_schema_is_the_models_json_schema() -> None:
     schema = config_schema()
 
     assert schema == EnvironmentConfig.model_json_schema()
-    assert set(schema["properties"]) == {"name", "instance_name", "ssh", "lxd"}
+    assert set(schema["properties"]) == {"name", "instance_name", "ssh", "lxd", "tracker"}
     assert schema["required"] == ["name", "ssh"]

@@ -13,17 +13,9 @@ import pytest
 
 from orchestrator.cli.schemas import ErrorDocument, RunDocument, validate_output
 from tests.e2e.cli.helpers import CLI, Cleanup, cli_env, run, unique_name
+from tests.support.keys import make_keypair
 
 pytestmark = pytest.mark.e2e
-
-
-def _keygen(work: Path, name: str) -> None:
-    (work / "keys").mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "keys" / name)],
-        check=True,
-        capture_output=True,
-    )
 
 
 def _json(work: Path, command: str, *args: str, code: int = 0) -> dict[str, Any]:
@@ -37,7 +29,7 @@ def _json(work: Path, command: str, *args: str, code: int = 0) -> dict[str, Any]
 
 def _new_environment(work: Path, cleanup: Cleanup, prefix: str) -> str:
     name = cleanup.add(work, unique_name(prefix))
-    _keygen(work, name)
+    make_keypair(work / "keys" / name)
     template = run(["create", "template", "--name", name], work)
     (work / "env.json").write_text(template.stdout, encoding="utf-8")
     return name

@@ -4,8 +4,7 @@ always cleaned up (destroyed through the tool, then any leftover instance/profil
 from __future__ import annotations
 
 import secrets
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,8 @@ import pytest
 
 from orchestrator.api import Deployer
 from orchestrator.config import EnvironmentConfig, parse_config
-from orchestrator.infrastructure.ssh.wait import ssh_command
 from tests.e2e.conftest import SshKeypair
-
-MakeConfig = Callable[..., EnvironmentConfig]
+from tests.support.e2e import MakeConfig
 
 
 def unique_name(prefix: str) -> str:
@@ -69,15 +66,3 @@ def make_config(tmp_path: Path, ssh_keypair: SshKeypair, deployer: Deployer, lxd
         profile = config.lxd.profile_name or f"torrust-{config.name}"
         if lxd_client.profiles.exists(profile):
             lxd_client.profiles.get(profile).delete()
-
-
-def ssh_run(config: EnvironmentConfig, host: str, *command: str) -> subprocess.CompletedProcess[str]:
-    """Run a command on the instance over SSH as the environment's user, with its key."""
-    return subprocess.run(
-        ssh_command(host, config.ssh.port, config.ssh.username, config.ssh.private_key_path, *command),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )

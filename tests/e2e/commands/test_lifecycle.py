@@ -16,7 +16,8 @@ from orchestrator.config import EnvironmentConfig
 from orchestrator.domain import Configured, Destroyed, Provisioned, ProvisionFailed, ProvisionStep
 from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks
 from orchestrator.infrastructure.pulumi.toolchain import find_pulumi
-from tests.e2e.commands.conftest import MakeConfig, ssh_run
+from tests.support.e2e import MakeConfig, ssh_run
+from tests.support.keys import make_keypair
 
 pytestmark = pytest.mark.e2e
 
@@ -126,9 +127,8 @@ def test_missing_image_fails_provision_at_the_up_step_with_a_trace_and_destroy_c
 def test_key_that_does_not_match_fails_provision_at_the_ssh_step_and_destroy_cleans_up(
     tmp_path: Path, make_config: MakeConfig, lxd_client: Any, lab: Any
 ) -> None:
-    other = tmp_path / "other_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
-    config = make_config("e2e-badkey", public_key=other.with_suffix(".pub"))
+    other = make_keypair(tmp_path / "other_key")
+    config = make_config("e2e-badkey", public_key=other.public_key_path)
     deployer = Deployer(working_dir=tmp_path / "work", ssh_timeout_s=20.0)
     deployer.create(config)
     with pytest.raises(ProvisionFailedError) as raised:

@@ -18,8 +18,8 @@ from cryptography.x509.oid import NameOID
 
 from orchestrator.api import Deployer
 from orchestrator.infrastructure.pulumi.lxd_provider import LxdConnection, connect
-from tests.e2e.commands.conftest import MakeConfig
 from tests.e2e.commands.test_lifecycle import _run_happy_path
+from tests.support.e2e import MakeConfig
 
 pytestmark = pytest.mark.e2e
 HTTPS_ADDRESS = "127.0.0.1:18443"

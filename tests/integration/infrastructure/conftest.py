@@ -7,21 +7,15 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.ci import skip_unless_ci_fails
+from tests.support.keys import make_keypair
+from tests.support.sshd import Sshd
+
 SSHD = Path("/usr/sbin/sshd")
-
-
-@dataclass(frozen=True)
-class Sshd:
-    port: int
-    user: str
-    key: Path
-    other_key: Path
-    start: object  # () -> None, starts the daemon (tests may wait for SSH before starting it)
 
 
 def _free_port() -> int:
@@ -30,23 +24,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _keygen(path: Path) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-    return path
-
-
 @pytest.fixture
 def sshd(tmp_path: Path) -> Iterator[Sshd]:
     if not SSHD.exists() or os.geteuid() != 0:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("the sshd integration tests need /usr/sbin/sshd and root (scripts/test.sh installs it)")
-        pytest.skip("needs /usr/sbin/sshd and root")
+        skip_unless_ci_fails("the sshd integration tests need /usr/sbin/sshd and root (scripts/test.sh installs it)")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
     port = _free_port()
-    host_key = _keygen(tmp_path / "host_key")
-    key, other = _keygen(tmp_path / "client_key"), _keygen(tmp_path / "other_key")
+    host_key = make_keypair(tmp_path / "host_key").private_key
+    client, other = make_keypair(tmp_path / "client_key"), make_keypair(tmp_path / "other_key")
     authorized = tmp_path / "authorized_keys"
-    authorized.write_text(key.with_suffix(".pub").read_text())
+    authorized.write_text(client.public_key_path.read_text())
     config = tmp_path / "sshd_config"
     config.write_text(
         "\n".join(
@@ -71,7 +58,7 @@ def sshd(tmp_path: Path) -> Iterator[Sshd]:
         started.append(subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL))
 
     try:
-        yield Sshd(port=port, user="root", key=key, other_key=other, start=start)
+        yield Sshd(port=port, user="root", key=client.private_key, other_key=other.private_key, start=start)
     finally:
         for process in started:
             process.terminate()

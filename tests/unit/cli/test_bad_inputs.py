@@ -27,7 +27,8 @@ import pytest
 from orchestrator.api import Adapters
 from orchestrator.cli.schemas import ErrorDocument
 from orchestrator.config import config_template
-from tests.unit.cli.conftest import ENV, error_lines, make_environment, run_cli, snapshot, write_config
+from tests.support.ci import skip_unless_ci_fails
+from tests.support.cli import ENV, error_lines, make_environment, run_cli, snapshot, write_config
 
 Doc = dict[str, Any]
 
@@ -100,41 +101,85 @@ class Case:
     config_name: str = "env.json"
     prepare: Callable[[Path, Path], None] | None = None
     state: str | None = None  # environment `demo` exists in this state beforehand
-    tip: str = ""  # a fragment of the Tip: line
-    marks: tuple[Any, ...] = field(default=())
+    tip: str = field(kw_only=True)  # a fragment of the Tip: line: what to do about it (required)
 
 
 CREATE = ("create", "environment", "-f", "env.json")
 LONG = "a" * 64
+NAME_TIP = "use 1-63 lowercase letters, digits and dashes, starting with a letter"
+SCHEMA_TIP = "`torrust-deploy create schema` prints the schema"
+UNKNOWN_TIP = "Run `torrust-deploy list` to see the environments here"
 
 CASES = [
     # --- environment names as arguments -------------------------------------------------------------
-    Case("show-name-with-dotdot", ("show", "../demo"), 2, "contains '.'"),
-    Case("show-name-with-slash", ("show", "a/b"), 2, "contains '/'"),
-    Case("show-name-with-space", ("show", "my env"), 2, "contains ' '"),
-    Case("show-name-unicode", ("show", "démo"), 2, "contains 'é'"),
-    Case("show-name-64-chars", ("show", LONG), 2, "64 characters long"),
-    Case("show-name-uppercase", ("show", "Demo"), 2, "contains 'D'"),
-    Case("provision-name-dotdot-only", ("provision", ".."), 2, "contains '.'"),
-    Case("destroy-name-with-path", ("destroy", "demo/../x"), 2, "contains '/'"),
-    Case("purge-name-escaping-data-dir", ("purge", "../work", "--force"), 2, "contains '.'"),
+    Case("show-name-with-dotdot", ("show", "../demo"), 2, "contains '.'", tip=NAME_TIP),
+    Case("show-name-with-slash", ("show", "a/b"), 2, "contains '/'", tip=NAME_TIP),
+    Case("show-name-with-space", ("show", "my env"), 2, "contains ' '", tip=NAME_TIP),
+    Case("show-name-unicode", ("show", "démo"), 2, "contains 'é'", tip=NAME_TIP),
+    Case("show-name-64-chars", ("show", LONG), 2, "64 characters long", tip=NAME_TIP),
+    Case("show-name-uppercase", ("show", "Demo"), 2, "contains 'D'", tip=NAME_TIP),
+    Case("provision-name-dotdot-only", ("provision", ".."), 2, "contains '.'", tip=NAME_TIP),
+    Case("destroy-name-with-path", ("destroy", "demo/../x"), 2, "contains '/'", tip=NAME_TIP),
+    Case("purge-name-escaping-data-dir", ("purge", "../work", "--force"), 2, "contains '.'", tip=NAME_TIP),
     # --- environment names in the config ------------------------------------------------------------
-    Case("config-name-with-dotdot", CREATE, 2, "contains '.'", _with(name="..")),
-    Case("config-name-with-slash", CREATE, 2, "contains '/'", _with(name="a/b")),
-    Case("config-name-with-space", CREATE, 2, "contains ' '", _with(name="my env")),
-    Case("config-name-unicode", CREATE, 2, "contains 'ü'", _with(name="ümlaut")),
-    Case("config-name-64-chars", CREATE, 2, "64 characters long", _with(name=LONG)),
-    Case("config-name-uppercase", CREATE, 2, "contains 'M'", _with(name="MyEnv")),
-    Case("config-name-empty", CREATE, 2, "it is empty", _with(name="")),
+    Case("config-name-with-dotdot", CREATE, 2, "contains '.'", _with(name=".."), tip=NAME_TIP),
+    Case("config-name-with-slash", CREATE, 2, "contains '/'", _with(name="a/b"), tip=NAME_TIP),
+    Case("config-name-with-space", CREATE, 2, "contains ' '", _with(name="my env"), tip=NAME_TIP),
+    Case("config-name-unicode", CREATE, 2, "contains 'ü'", _with(name="ümlaut"), tip=NAME_TIP),
+    Case("config-name-64-chars", CREATE, 2, "64 characters long", _with(name=LONG), tip=NAME_TIP),
+    Case("config-name-uppercase", CREATE, 2, "contains 'M'", _with(name="MyEnv"), tip=NAME_TIP),
+    Case("config-name-empty", CREATE, 2, "it is empty", _with(name=""), tip=NAME_TIP),
     # --- key files ----------------------------------------------------------------------------------
     Case("private-key-missing", CREATE, 2, "does not exist", prepare=_remove_key("demo"), tip="ssh-keygen"),
     Case("public-key-missing", CREATE, 2, "does not exist", prepare=_remove_key("demo.pub"), tip="ssh-keygen"),
-    Case("private-key-is-a-directory", CREATE, 2, "not a regular file", prepare=_key_is_directory),
-    Case("public-key-is-a-fifo", CREATE, 2, "not a regular file", prepare=_public_key_is_fifo),
-    Case("private-key-is-a-broken-symlink", CREATE, 2, "broken symbolic link", prepare=_key_is_broken_symlink),
-    Case("public-key-malformed", CREATE, 2, "not an OpenSSH public key", prepare=_replace_key("demo.pub", "hello")),
-    Case("public-key-empty", CREATE, 2, "not an OpenSSH public key", prepare=_replace_key("demo.pub", "")),
-    Case("private-key-malformed", CREATE, 2, "is not a private key", prepare=_replace_key("demo", "garbage\n")),
+    Case(
+        "private-key-is-a-directory",
+        CREATE,
+        2,
+        "not a regular file",
+        prepare=_key_is_directory,
+        tip="the SSH private key file itself",
+    ),
+    Case(
+        "public-key-is-a-fifo",
+        CREATE,
+        2,
+        "not a regular file",
+        prepare=_public_key_is_fifo,
+        tip="the SSH public key file itself",
+    ),
+    Case(
+        "private-key-is-a-broken-symlink",
+        CREATE,
+        2,
+        "broken symbolic link",
+        prepare=_key_is_broken_symlink,
+        tip="at the file itself",
+    ),
+    Case(
+        "public-key-malformed",
+        CREATE,
+        2,
+        "not an OpenSSH public key",
+        prepare=_replace_key("demo.pub", "hello"),
+        tip="the .pub file written by ssh-keygen",
+    ),
+    Case(
+        "public-key-empty",
+        CREATE,
+        2,
+        "not an OpenSSH public key",
+        prepare=_replace_key("demo.pub", ""),
+        tip="the .pub file written by ssh-keygen",
+    ),
+    Case(
+        "private-key-malformed",
+        CREATE,
+        2,
+        "is not a private key",
+        prepare=_replace_key("demo", "garbage\n"),
+        tip="ssh.private_key_path at the private half",
+    ),
     Case(
         "private-key-passphrase-protected",
         CREATE,
@@ -149,10 +194,25 @@ CASES = [
         2,
         "is not a private key",
         _with(ssh__private_key_path="keys/demo.pub"),
+        tip="ssh.private_key_path at the private half",
     ),
-    Case("validate-passphrase-protected-key", ("validate", "-f", "env.json"), 2, "passphrase", prepare=_passphrase_key),
+    Case(
+        "validate-passphrase-protected-key",
+        ("validate", "-f", "env.json"),
+        2,
+        "passphrase",
+        prepare=_passphrase_key,
+        tip="without a passphrase",
+    ),
     # --- config files -------------------------------------------------------------------------------
-    Case("config-malformed-json", CREATE, 2, "not valid JSON", '{"name": "demo",'),
+    Case(
+        "config-malformed-json",
+        CREATE,
+        2,
+        "not valid JSON",
+        '{"name": "demo",',
+        tip="Fix the syntax; `torrust-deploy create template`",
+    ),
     Case(
         "config-malformed-toml",
         ("create", "environment", "-f", "env.toml"),
@@ -160,33 +220,78 @@ CASES = [
         "not valid TOML",
         'name = "demo"\n[ssh\n',
         config_name="env.toml",
+        tip="Fix the syntax; `torrust-deploy create template`",
     ),
-    Case("config-is-a-list", CREATE, 2, "must hold an object", ["demo"]),
-    Case("config-unknown-field", CREATE, 2, "unknown field colour", _with(colour="blue"), tip="Fields allowed"),
-    Case("config-unknown-ssh-field", CREATE, 2, "unknown field ssh.passphrase", _with(ssh__passphrase="x")),
-    Case("config-port-not-a-number", CREATE, 2, "ssh.port", _with(ssh__port="twenty-two")),
-    Case("config-port-out-of-range", CREATE, 2, "ssh.port", _with(ssh__port=70000)),
-    Case("config-name-not-a-string", CREATE, 2, "name", _with(name=42)),
-    Case("config-ssh-section-missing", CREATE, 2, "missing field ssh", _with(ssh=...)),
-    Case("config-file-missing", ("validate", "-f", "nope.json"), 2, "does not exist", tip="create template"),
-    Case("config-file-is-a-directory", CREATE, 2, "not a regular file", prepare=_config_is_directory),
-    Case("config-invalid-username", CREATE, 2, "invalid SSH username", _with(ssh__username="Root User")),
-    Case("config-http-endpoint", CREATE, 2, "invalid LXD endpoint", _with(lxd__endpoint="http://host:8443")),
-    Case("config-unknown-instance-type", CREATE, 2, "lxd.instance_type", _with(lxd__instance_type="vm")),
+    Case("config-is-a-list", CREATE, 2, "must hold an object", ["demo"], tip="`torrust-deploy create template`"),
+    Case(
+        "config-unknown-field",
+        CREATE,
+        2,
+        "unknown field colour",
+        _with(colour="blue"),
+        tip="Fields allowed at the top level: name",
+    ),
+    Case(
+        "config-unknown-ssh-field",
+        CREATE,
+        2,
+        "unknown field ssh.passphrase",
+        _with(ssh__passphrase="x"),
+        tip="Fields allowed in ssh: private_key_path, public_key_path",
+    ),
+    Case("config-port-not-a-number", CREATE, 2, "ssh.port", _with(ssh__port="twenty-two"), tip=SCHEMA_TIP),
+    Case("config-port-out-of-range", CREATE, 2, "ssh.port", _with(ssh__port=70000), tip=SCHEMA_TIP),
+    Case("config-name-not-a-string", CREATE, 2, "name", _with(name=42), tip=SCHEMA_TIP),
+    Case("config-ssh-section-missing", CREATE, 2, "missing field ssh", _with(ssh=...), tip=SCHEMA_TIP),
+    Case(
+        "config-file-missing",
+        ("validate", "-f", "nope.json"),
+        2,
+        "does not exist",
+        tip="`torrust-deploy create template > env.json`",
+    ),
+    Case(
+        "config-file-is-a-directory",
+        CREATE,
+        2,
+        "not a regular file",
+        prepare=_config_is_directory,
+        tip="the path of the config file itself",
+    ),
+    Case(
+        "config-invalid-username",
+        CREATE,
+        2,
+        "invalid SSH username",
+        _with(ssh__username="Root User"),
+        tip="a POSIX user name",
+    ),
+    Case(
+        "config-http-endpoint",
+        CREATE,
+        2,
+        "invalid LXD endpoint",
+        _with(lxd__endpoint="http://host:8443"),
+        tip="`https://HOST:8443`",
+    ),
+    Case(
+        "config-unknown-instance-type", CREATE, 2, "lxd.instance_type", _with(lxd__instance_type="vm"), tip=SCHEMA_TIP
+    ),
     Case(
         "config-client-cert-missing",
         CREATE,
         2,
         "LXD client certificate",
         _with(lxd__endpoint="https://10.0.0.1:8443", lxd__client_cert_path="c.crt", lxd__client_key_path="c.key"),
+        tip="lxd.client_cert_path at an existing PEM file",
     ),
     # --- unknown environments -----------------------------------------------------------------------
-    Case("show-unknown", ("show", "ghost"), 4, "does not exist", tip="torrust-deploy list"),
-    Case("provision-unknown", ("provision", "ghost"), 4, "does not exist"),
-    Case("configure-unknown", ("configure", "ghost"), 4, "does not exist"),
-    Case("deploy-unknown", ("deploy", "ghost"), 4, "does not exist"),
-    Case("destroy-unknown", ("destroy", "ghost"), 4, "does not exist"),
-    Case("purge-unknown", ("purge", "ghost", "--force"), 4, "does not exist"),
+    Case("show-unknown", ("show", "ghost"), 4, "does not exist", tip=UNKNOWN_TIP),
+    Case("provision-unknown", ("provision", "ghost"), 4, "does not exist", tip=UNKNOWN_TIP),
+    Case("configure-unknown", ("configure", "ghost"), 4, "does not exist", tip=UNKNOWN_TIP),
+    Case("deploy-unknown", ("deploy", "ghost"), 4, "does not exist", tip=UNKNOWN_TIP),
+    Case("destroy-unknown", ("destroy", "ghost"), 4, "does not exist", tip=UNKNOWN_TIP),
+    Case("purge-unknown", ("purge", "ghost", "--force"), 4, "does not exist", tip=UNKNOWN_TIP),
     # --- wrong state --------------------------------------------------------------------------------
     Case(
         "configure-before-provision",
@@ -198,7 +303,9 @@ CASES = [
     ),
     Case("provision-after-destroy", ("provision", ENV), 2, "state destroyed", state="destroyed", tip="create it again"),
     Case("deploy-after-destroy", ("deploy", ENV), 2, "state destroyed", state="destroyed", tip="create it again"),
-    Case("create-existing-environment", CREATE, 2, "already exists", state="created", tip="purge"),
+    Case(
+        "create-existing-environment", CREATE, 2, "already exists", state="created", tip=f"`torrust-deploy purge {ENV}`"
+    ),
     Case(
         "purge-without-force-no-tty",
         ("purge", ENV),
@@ -210,10 +317,22 @@ CASES = [
     # --- usage --------------------------------------------------------------------------------------
     Case("unknown-option", ("show", ENV, "--colour"), 2, "No such option: --colour", tip="show --help"),
     Case("missing-argument", ("show",), 2, "Missing argument 'ENVIRONMENT'", tip="show --help"),
-    Case("missing-config-option", ("create", "environment"), 2, "Missing option '--file'"),
+    Case(
+        "missing-config-option",
+        ("create", "environment"),
+        2,
+        "Missing option '--file'",
+        tip="`torrust-deploy create environment --help`",
+    ),
     Case("unknown-command", ("provison", ENV), 2, "No such command 'provison'", tip="torrust-deploy --help"),
-    Case("negative-lock-timeout", ("--lock-timeout", "-1", "show", ENV), 2, "--lock-timeout"),
-    Case("bad-log-format", ("--log-format", "xml", "show", ENV), 2, "--log-format"),
+    Case(
+        "negative-lock-timeout",
+        ("--lock-timeout", "-1", "show", ENV),
+        2,
+        "--lock-timeout",
+        tip="`torrust-deploy --help`",
+    ),
+    Case("bad-log-format", ("--log-format", "xml", "show", ENV), 2, "--log-format", tip="`torrust-deploy --help`"),
 ]
 
 
@@ -303,8 +422,9 @@ def shared_work(key_store: Path) -> Iterator[Path]:
         shutil.rmtree(top)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
 def test_unreadable_key_as_unprivileged_user(shared_work: Path) -> None:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        skip_unless_ci_fails("running the CLI as user `nobody` needs root and setpriv")
     (shared_work / "keys" / "demo").chmod(0o000)
     before = snapshot(shared_work)
     cli = Path(sys.executable).with_name("torrust-deploy")

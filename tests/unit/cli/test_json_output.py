@@ -21,7 +21,7 @@ from orchestrator.cli.schemas import (
 )
 from orchestrator.domain import FailureContext
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.cli.conftest import ENV, make_environment, run_cli
+from tests.support.cli import ENV, make_environment, run_cli
 from tests.unit.commands.fakes import FakeProvisioner, ToolError
 from tests.unit.domain.environments import BUILDERS, created
 
@@ -78,7 +78,7 @@ def test_full_lifecycle_documents(work: Path) -> None:
 
     configured = RunDocument.model_validate(_ok(work, "configure", ENV))
     assert configured.environment.state == "Configured"
-    assert configured.environment.next_command is None
+    assert configured.environment.next_command == f"torrust-deploy release {ENV}"  # the template has a tracker
 
     deployed = RunDocument.model_validate(_ok(work, "deploy", ENV))
     assert deployed.environment.state == "Configured"
@@ -98,14 +98,16 @@ def test_full_lifecycle_documents(work: Path) -> None:
     assert _ok(work, "list")["environments"] == []
 
 
-def test_deploy_from_created_lists_the_steps_of_both_commands(work: Path, fakes: Adapters) -> None:
+def test_deploy_from_created_lists_the_steps_of_every_command_to_running(work: Path, fakes: Adapters) -> None:
     make_environment(work, "created", fakes)
 
     deployed = RunDocument.model_validate(_ok(work, "deploy", ENV))
 
     commands = [step.command for step in deployed.steps]
-    assert commands == ["provision"] * 6 + ["configure"] * 2
-    assert [step.index for step in deployed.steps] == [1, 2, 3, 4, 5, 6, 1, 2]
+    assert commands == ["provision"] * 6 + ["configure"] * 2 + ["release"] * 3 + ["run"] * 2
+    assert [step.index for step in deployed.steps] == [1, 2, 3, 4, 5, 6, 1, 2, 1, 2, 3, 1, 2]
+    assert deployed.environment.state == "Running"
+    assert deployed.environment.next_command is None
 
 
 def test_failed_provision_prints_an_error_document_with_step_and_trace(work: Path, fakes: Adapters) -> None:
@@ -197,11 +199,43 @@ def test_every_documented_command_exists_in_the_cli() -> None:
             assert current is not None, command
 
 
-def test_toolchain_status_prints_a_result_or_an_error_document(work: Path) -> None:
+def _no_pulumi_on_path_and_a_cache_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty PATH and `XDG_CACHE_HOME` under `tmp_path`: the Pulumi CLI root `toolchain status` looks in."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "torrust-deploy" / "pulumi"
+
+
+def test_toolchain_status_without_a_cli_prints_an_error_document_and_exits_1(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_pulumi_on_path_and_a_cache_in(tmp_path, monkeypatch)
+
     result = run_cli(work, "toolchain", "status", json_output=True)
 
-    assert result.exit_code in (0, 1)
+    assert result.exit_code == 1, result.output
+    document = validate_output("toolchain status", result.stdout)
+    assert isinstance(document, ErrorDocument)
+    assert "toolchain build" in document.error.tip
+
+
+def test_toolchain_status_prints_the_cached_cli_it_would_use(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestrator.infrastructure.pulumi.toolchain import PLUGIN_SCRIPT, PULUMI_VERSION, cached_cli
+
+    cli = cached_cli(_no_pulumi_on_path_and_a_cache_in(tmp_path, monkeypatch))
+    cli.parent.mkdir(parents=True)
+    for script in (cli, cli.with_name(PLUGIN_SCRIPT)):
+        script.write_text("#!/bin/sh\nexit 1\n")  # stamped below: finding it must not run it
+        script.chmod(0o755)
+    (cli.parent.parent / ".complete").write_text(f"{PULUMI_VERSION}\n")
+
+    result = run_cli(work, "toolchain", "status", json_output=True)
+
+    assert result.exit_code == 0, result.output
     validate_output("toolchain status", result.stdout)
+    assert result.json()["pulumi"] == {"cli": str(cli), "version": PULUMI_VERSION}
 
 
 def test_lab_documents_match_their_schemas(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:

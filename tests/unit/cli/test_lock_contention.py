@@ -81,8 +81,8 @@ def test_lock_timeout_error_as_json(tmp_path: Path, holder: subprocess.Popen[str
 
 
 def test_read_only_commands_do_not_wait_for_the_lock(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
-    result, seconds = _cli(tmp_path, "show", "busy")
+    # a command that waited would give up after `--lock-timeout 1` and exit 3; how fast it answers is the bench's
+    result, _ = _cli(tmp_path, "show", "busy")
 
     assert result.returncode == 0, result.stderr
-    assert seconds < 1.0
     assert f"process {holder.pid} is working on it" in result.stdout

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from orchestrator.api import Adapters
-from tests.unit.cli.conftest import ENV, make_environment, run_cli
+from tests.support.cli import ENV, make_environment, run_cli
 from tests.unit.commands.fakes import FakeProvisioner, ToolError
 
 
@@ -30,6 +30,10 @@ def test_json_lines_log_file_holds_the_transitions_with_their_fields(work: Path,
         ("provisioning", "provisioned"),
         ("provisioned", "configuring"),
         ("configuring", "configured"),
+        ("configured", "releasing"),
+        ("releasing", "released"),
+        ("released", "starting"),
+        ("starting", "running"),
     ]
     assert all(r["environment"] == ENV and isinstance(r["duration_s"], float) for r in transitions)
     assert all({"time", "level", "message", "pid"} <= set(r) for r in records)

@@ -27,7 +27,7 @@ from orchestrator.commands.errors import ProvisionFailedError
 from orchestrator.config import ConfigError
 from orchestrator.domain import Created, EnvironmentName, FailureContext, ProvisionStep, WrongStateError
 from orchestrator.persistence import JsonFileRepository, LockTimeoutError
-from tests.unit.cli.conftest import ENV, error_lines, make_environment, run_cli
+from tests.support.cli import ENV, error_lines, make_environment, run_cli
 from tests.unit.commands.fakes import FakePlaybooks, ToolError
 from tests.unit.domain.environments import BUILDERS
 
@@ -102,7 +102,7 @@ def test_show_text_is_state_aware(tag: str) -> None:
     assert ("IP address:" in text) == (env.instance_ip is not None)
     assert ("SSH:         ssh -i" in text) == (env.instance_ip is not None)
     assert ("Failed step:" in text) == tag.endswith("_failed")
-    assert ("Next:" in text) == (tag != "configured")
+    assert ("Next:" in text) == (tag != "running")  # the journey ends Running (the builders' tracker)
 
 
 def test_show_of_an_environment_a_live_process_works_on_names_that_process(work: Path) -> None:
@@ -160,7 +160,7 @@ def test_rich_progress_on_a_terminal_shows_a_line_per_step_with_its_time() -> No
 
 def test_purge_asks_on_a_terminal(work: Path, fakes: Adapters, monkeypatch: pytest.MonkeyPatch) -> None:
     make_environment(work, "destroyed", fakes)
-    monkeypatch.setattr("orchestrator.cli.main._stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("orchestrator.cli.lifecycle._stdin_is_terminal", lambda: True)
 
     refused = run_cli(work, "purge", ENV, input="n\n")
 

@@ -12,7 +12,7 @@ import pytest
 from orchestrator.cli.main import app
 from orchestrator.cli.reference import REGENERATE, render_reference
 from orchestrator.cli.schemas import SCHEMAS, ErrorDocument, all_schemas, validate_output
-from tests.unit.cli.conftest import run_cli
+from tests.support.cli import run_cli
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 EXAMPLE = re.compile(r"<!-- json: (?P<command>[a-z -]+?) -->\n```json\n(?P<body>.*?)\n```", re.S)

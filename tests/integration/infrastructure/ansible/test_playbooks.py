@@ -10,7 +10,7 @@ import pytest
 
 from orchestrator.domain import EnvironmentContext, EnvironmentName, LxdTarget, SshCredentials
 from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks, PlaybookFailedError
-from tests.integration.infrastructure.conftest import Sshd
+from tests.support.sshd import Sshd
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 
 from orchestrator.infrastructure.ssh.multiplexing import close_master, control_path
 from orchestrator.infrastructure.ssh.wait import SshNotReadyError, SshWaitInterruptedError, wait_for_ssh
-from tests.integration.infrastructure.conftest import Sshd
+from tests.support.sshd import Sshd
 
 pytestmark = pytest.mark.integration
 

@@ -37,22 +37,19 @@ from orchestrator.infrastructure.tracker.container import (
     HEALTH_CHECK_BINARY_PATH,
     USER_ID,
 )
+from tests.support.ci import skip_unless_ci_fails
 
 pytestmark = pytest.mark.integration
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
 
 
 @pytest.fixture(scope="module")
 def image() -> TrackerImage:
     artifacts = TrackerArtifacts(progress=lambda line: print(line, flush=True))
     if not artifacts.status(DEFAULT_TRACKER_VERSION).built and find_cargo() is None:
-        if _in_ci():
-            pytest.fail("no cached tracker build and no cargo (scripts/setup.sh runs `torrust-deploy artifact ensure`)")
-        pytest.skip("no cached tracker build and no cargo to build one (`torrust-deploy artifact ensure`)")
+        skip_unless_ci_fails(
+            "no cached tracker build and no cargo to build one (scripts/setup.sh runs `torrust-deploy artifact ensure`)"
+        )
     return artifacts.ensure_image(DEFAULT_TRACKER_VERSION)
 
 

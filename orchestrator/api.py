@@ -8,9 +8,14 @@
     configured = deployer.configure(deployer.provision(env))
     deployer.destroy(configured)
 
-Every command takes the environment's lock, reloads it from disk and checks its state before it runs,
-so a stale object or a second process cannot run a command on the wrong state. Adapters (Pulumi,
-ansible-runner, ssh) are created on first use, so read-only calls never import them.
+Every lifecycle command goes one path (`_run`): it takes the environment's lock once, reads the
+environment once, records an interrupted earlier run, checks the state once (the error names every state
+the command starts from and what to run instead), builds the adapters, runs the command and saves through
+it. So a stale object or a second process cannot run a command on the wrong state. Adapters (Pulumi,
+ansible-runner, ssh, the tracker) are created on first use, so read-only calls never import them.
+
+Each method takes an environment or its name (`str` or `EnvironmentName`). `run_command` gives the result
+with its `stale_state` flag (a save failed: what is on disk is behind), which the CLI reports.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from __future__ import annotations
 import builtins
 import contextlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from orchestrator.commands.create import CreateCommand
 from orchestrator.commands.ports import (
@@ -33,53 +38,64 @@ from orchestrator.commands.ports import (
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
 from orchestrator.commands.recover import record_interruption
 from orchestrator.commands.steps import SafeSaver, TraceWriter
+from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer, TrackerChecks
 from orchestrator.config import EnvironmentConfig
 from orchestrator.domain import (
-    CONFIGURABLE,
     IN_PROGRESS,
-    PROVISIONABLE,
     AnyEnvironment,
     Configurable,
     Configured,
     ConfigureFailed,
     Created,
+    DeployError,
     Destroyed,
     Environment,
     EnvironmentName,
+    ExitCode,
     Provisionable,
     Provisioned,
     ProvisionFailed,
-    Provisioning,
-    State,
-    WrongStateError,
+    Releasable,
+    Released,
+    Runnable,
+    Running,
 )
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import EnvironmentRepository, JsonFileRepository
+from orchestrator.persistence.secrets import TrackerTokenStore
 
 if TYPE_CHECKING:
     from orchestrator.commands.check import DriftReport
-    from orchestrator.commands.configure import ConfigureCommand
-    from orchestrator.commands.provision import ProvisionCommand
+    from orchestrator.commands.steps import StateChangingCommand
+    from orchestrator.commands.verify import TrackerTestReport
     from orchestrator.infrastructure.interrupt import SignalInterruption
     from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
     from orchestrator.persistence import TransitionEvent
 
 EnvRef = EnvironmentName | str
+R = TypeVar("R")
+E = TypeVar("E", bound=Environment[Any])
 
 
-class EnvironmentNotFoundError(Exception):
+class EnvironmentNotFoundError(DeployError):
+    exit_code = ExitCode.NOT_FOUND
+
     def __init__(self, name: EnvironmentName, working_dir: Path) -> None:
-        super().__init__(f"environment '{name}' does not exist in {working_dir}")
-        self.tip = (
+        super().__init__(
+            f"environment '{name}' does not exist in {working_dir}",
             "Run `torrust-deploy list` to see the environments here, or create it with "
-            "`torrust-deploy create environment -f FILE`."
+            "`torrust-deploy create environment -f FILE`.",
         )
 
 
-class PurgeRefusedError(Exception):
+class PurgeRefusedError(DeployError):
+    exit_code = ExitCode.USAGE
+
     def __init__(self, name: EnvironmentName, state: str) -> None:
-        super().__init__(f"environment '{name}' is {state}; purging it would orphan its instance")
-        self.tip = f"Run `torrust-deploy destroy {name}` first, or purge with --force to drop the record anyway."
+        super().__init__(
+            f"environment '{name}' is {state}; purging it would orphan its instance",
+            f"Run `torrust-deploy destroy {name}` first, or purge with --force to drop the record anyway.",
+        )
 
 
 @dataclass(frozen=True)
@@ -90,14 +106,28 @@ class Adapters:
     playbooks: PlaybookRunner
     ssh: SshProbe
     inspector: InfrastructureInspector
+    release: ReleasePreparer
+    tracker: TrackerChecks
 
 
-def _name(ref: EnvRef | Environment[State]) -> EnvironmentName:
+@dataclass(frozen=True)
+class CommandResult(Generic[E]):
+    """What a lifecycle command returns: the environment, and whether its last save failed."""
+
+    environment: E
+    stale_state: bool = False
+    """True when a save failed during the run: the state on disk is behind `environment`."""
+
+
+def environment_name(ref: object) -> EnvironmentName:
+    """The name of an environment given as an `Environment`, an `EnvironmentName` or a `str` (validated)."""
     if isinstance(ref, EnvironmentName):
         return ref
     if isinstance(ref, str):
         return EnvironmentName(ref)
-    return ref.name
+    if isinstance(ref, Environment):
+        return ref.name
+    raise TypeError(f"expected an environment, an EnvironmentName or a str, got {type(ref).__name__}")
 
 
 class Deployer:
@@ -109,6 +139,7 @@ class Deployer:
         repository: EnvironmentRepository | None = None,
         adapters: Adapters | None = None,
         traces: TraceWriter | None = None,
+        tokens: ApiTokens | None = None,
         toolchain: PulumiToolchain | None = None,
         lock_timeout: float = 30.0,
         ssh_timeout_s: float = 120.0,
@@ -116,12 +147,11 @@ class Deployer:
         self.layout = WorkingDirLayout(Path(working_dir).resolve())
         self.observer = observer or SilentProgress()
         self.repository = repository or JsonFileRepository(self.layout.data_dir, lock_timeout=lock_timeout)
+        self.tokens = tokens or TrackerTokenStore(self.layout.data_dir)
         self._adapters = adapters
         self._traces = traces
         self._toolchain = toolchain
         self.ssh_timeout_s = ssh_timeout_s
-        self.stale_state = False
-        """True when the last command could not save a state: what is on disk is behind."""
         self._interruption: SignalInterruption | None = None
 
     # --- wiring -------------------------------------------------------------------------------------
@@ -134,6 +164,7 @@ class Deployer:
             from orchestrator.infrastructure.pulumi.stacks import PulumiProvisioner
             from orchestrator.infrastructure.pulumi.toolchain import find_pulumi
             from orchestrator.infrastructure.ssh.wait import SshWaiter
+            from orchestrator.infrastructure.tracker.adapters import TrackerProbe, TrackerReleasePreparer
 
             toolchain = self._toolchain or find_pulumi()
             self._adapters = Adapters(
@@ -141,26 +172,10 @@ class Deployer:
                 playbooks=AnsiblePlaybooks(self.layout.build_dir, cancelled=self.interrupted),
                 ssh=SshWaiter(cancelled=self.interrupted),
                 inspector=LxdInspector(),
+                release=TrackerReleasePreparer(self.layout),
+                tracker=TrackerProbe(),
             )
         return self._adapters
-
-    def interrupted(self) -> bool:
-        """True once Ctrl-C/SIGTERM arrived during the command that is running now."""
-        return self._interruption is not None and self._interruption.requested()
-
-    @contextlib.contextmanager
-    def _command_run(self, name: EnvironmentName) -> Iterator[AnyEnvironment]:
-        """Hold the environment's lock and the signal guard; yield it as stored, with an interrupted
-        earlier run (an in-progress state nobody holds) recorded as the matching failed state."""
-        from orchestrator.infrastructure.interrupt import SignalInterruption
-
-        with self.repository.lock(name):
-            self._interruption = SignalInterruption()
-            try:
-                with self._interruption.installed():
-                    yield record_interruption(self.show(name), SafeSaver(self.repository))
-            finally:
-                self._interruption = None
 
     @property
     def traces(self) -> TraceWriter:
@@ -170,67 +185,131 @@ class Deployer:
             self._traces = FileTraceWriter(self.layout)
         return self._traces
 
+    def interrupted(self) -> bool:
+        """True once Ctrl-C/SIGTERM arrived during the command that is running now."""
+        return self._interruption is not None and self._interruption.requested()
+
+    # --- the one path of a lifecycle command ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _held(self, name: EnvironmentName, command: str) -> Iterator[AnyEnvironment]:
+        """The environment under one hold of its lock and the signal guard, read once, an interrupted
+        earlier run recorded as failed, and its state checked once against what `command` starts from."""
+        from orchestrator.infrastructure.interrupt import SignalInterruption
+
+        if not self.repository.exists(name):  # before the lock: an unknown name leaves nothing on disk
+            raise EnvironmentNotFoundError(name, self.layout.working_dir)
+        with self.repository.lock(name):
+            self._interruption = SignalInterruption()
+            try:
+                with self._interruption.installed():
+                    current = record_interruption(self.show(name), SafeSaver(self.repository))
+                    current.check_accepted_by(command)
+                    yield current
+            finally:
+                self._interruption = None
+
+    def _run(
+        self,
+        ref: object,
+        command: str,
+        build: Callable[[], StateChangingCommand | Any],
+        execute: Callable[[Any, AnyEnvironment], E],
+    ) -> CommandResult[E]:
+        """Run `command` on the environment `ref` names: one lock hold, one read, one state check; the
+        command (built after the check, so that a wrong state fails fast) saves its own transitions."""
+        with self._held(environment_name(ref), command) as current:
+            runner = build()
+            try:
+                environment = execute(runner, current)
+            finally:
+                self._last_stale = bool(getattr(runner, "stale_state", False))
+            return CommandResult(environment, self._last_stale)
+
+    _last_stale = False
+
+    def run_command(self, command: str, ref: object) -> CommandResult[Any]:
+        """Run a lifecycle command by name (`provision`, `configure`, `release`, `run`, `deploy`, `destroy`)
+        and return its environment with the stale-state flag."""
+        runs: dict[str, Callable[[object], CommandResult[Any]]] = {
+            "provision": self._provision,
+            "configure": self._configure,
+            "release": self._release,
+            "run": self._start,
+            "deploy": self._deploy,
+            "destroy": self._destroy,
+        }
+        if command not in runs:
+            raise ValueError(f"not a lifecycle command: {command!r}")
+        return runs[command](ref)
+
     # --- reading ------------------------------------------------------------------------------------
 
-    def show(self, name: EnvRef) -> AnyEnvironment:
-        env_name = _name(name)
+    def show(self, name: EnvRef | Environment[Any]) -> AnyEnvironment:
+        env_name = environment_name(name)
         env = self.repository.load(env_name)
         if env is None:
             raise EnvironmentNotFoundError(env_name, self.layout.working_dir)
         return env
 
-    def list(self) -> list[AnyEnvironment]:
+    def list(self) -> builtins.list[AnyEnvironment]:
         found = (self.repository.load(name) for name in self.repository.list())
         return [env for env in found if env is not None]
 
     def is_interrupted(self, env: AnyEnvironment) -> bool:
-        """An in-progress state (Provisioning, Configuring, Destroying) that no live process holds: the run
-        that set it was interrupted. The next command records it as the matching failed state."""
+        """An in-progress state (Provisioning, Configuring, Releasing, Starting, Destroying) that no live
+        process holds: the run that set it was interrupted. The next command records it as failed."""
         return isinstance(env.state, IN_PROGRESS) and not self.repository.is_locked(env.name)
 
-    def history(self, name: EnvRef) -> builtins.list[TransitionEvent]:
+    def history(self, name: EnvRef | Environment[Any]) -> builtins.list[TransitionEvent]:
         """The environment's audit trail (events.jsonl), oldest first."""
-        env_name = _name(name)
+        env_name = environment_name(name)
         self.show(env_name)
         return self.repository.read_events(env_name)
 
-    def check(self, name: EnvRef) -> DriftReport:
+    def check(self, name: EnvRef | Environment[Any]) -> DriftReport:
         """Compare the stored state with the LXD target (changes nothing)."""
         from orchestrator.commands.check import CheckCommand
 
         return CheckCommand(self.adapters.inspector).execute(self.show(name))
 
+    def api_token(self, name: EnvRef | Environment[Any]) -> str | None:
+        """The tracker's REST API admin token (a secret: `show --token` prints it), None before a release."""
+        env = self.show(name)
+        return self.tokens.read(env.name)
+
     # --- commands -----------------------------------------------------------------------------------
 
     def create(self, config: EnvironmentConfig) -> Environment[Created]:
+        if not isinstance(config, EnvironmentConfig):
+            raise TypeError(f"create needs an EnvironmentConfig (see orchestrator.config.load_config), got {config!r}")
         return CreateCommand(self.repository).execute(
             config.environment_name(),
             config.ssh_credentials(),
             lxd=config.lxd_target(),
             instance_name=config.instance_name,
+            tracker=config.tracker_settings(),
         )
 
     def provision(self, env: Environment[Provisionable] | EnvRef) -> Environment[Provisioned]:
         """Create (or retry, or repair) the environment's instance and wait until it is reachable."""
-        with self._command_run(_name(env)) as current:
-            if not isinstance(current.state, PROVISIONABLE):
-                raise WrongStateError(str(current.name), current.state.tag, Created)
-            command = self._provision_command()  # after the state check: a wrong state fails fast
-            try:
-                return command.execute(cast("Environment[Provisionable]", current))
-            finally:
-                self.stale_state = command.stale_state
+        return self._provision(env).environment
+
+    def _provision(self, env: object) -> CommandResult[Environment[Provisioned]]:
+        return self._run(env, "provision", self._provision_command, lambda c, e: c.execute(e))
 
     def register(
         self, env: Environment[Created] | EnvRef, ip: str, ssh_port: int | None = None
     ) -> Environment[Provisioned]:
         """Adopt an existing host at `ip` (no instance is created); SSH and cloud-init are still checked."""
+        return cast("Environment[Provisioned]", self.register_result(env, ip, ssh_port).environment)
+
+    def register_result(self, env: object, ip: str, ssh_port: int | None = None) -> CommandResult[Any]:
         from orchestrator.commands.register import RegisterCommand
 
-        with self._command_run(_name(env)) as current:
-            created = current.require(Created)
+        def build() -> RegisterCommand:
             adapters = self.adapters
-            command = RegisterCommand(
+            return RegisterCommand(
                 self.repository,
                 adapters.playbooks,
                 adapters.ssh,
@@ -239,49 +318,91 @@ class Deployer:
                 cancelled=self.interrupted,
                 ssh_timeout_s=self.ssh_timeout_s,
             )
-            try:
-                return command.execute(created, ip, ssh_port)
-            finally:
-                self.stale_state = command.stale_state
+
+        return self._run(env, "register", build, lambda c, e: c.execute(e, ip, ssh_port))
 
     def configure(self, env: Environment[Configurable] | EnvRef) -> Environment[Configured]:
         """Install Docker and Docker Compose (first run, retry after a failure, or idempotent re-run)."""
-        with self._command_run(_name(env)) as current:
-            if not isinstance(current.state, CONFIGURABLE):
-                raise WrongStateError(str(current.name), current.state.tag, Provisioned)
-            command = self._configure_command()
-            try:
-                return command.execute(cast("Environment[Configurable]", current))
-            finally:
-                self.stale_state = command.stale_state
+        return self._configure(env).environment
 
-    def deploy(self, env: EnvRef | AnyEnvironment) -> Environment[Configured]:
-        """Provision (if not yet, or after a failure) and configure (if not yet, or after a failure):
-        continues from wherever the environment is."""
-        name = _name(env)
-        current = self.show(name)
-        if isinstance(current.state, Configured):
-            return current.require(Configured)
-        if isinstance(current.state, Created | ProvisionFailed) or (
-            isinstance(current.state, Provisioning) and self.is_interrupted(current)
-        ):
-            return self._provision_and_configure(name)
-        return self.configure(name)
+    def _configure(self, env: object) -> CommandResult[Environment[Configured]]:
+        return self._run(env, "configure", self._configure_command, lambda c, e: c.execute(e))
 
-    def _provision_and_configure(self, name: EnvironmentName) -> Environment[Configured]:
+    def release(self, env: Environment[Releasable] | EnvRef) -> Environment[Released]:
+        """Put the tracker's release on the host: image (no registry), compose file, config, token."""
+        return self._release(env).environment
+
+    def _release(self, env: object) -> CommandResult[Environment[Released]]:
+        return self._run(env, "release", self._release_command, lambda c, e: c.execute(e))
+
+    def run(self, env: Environment[Runnable] | EnvRef) -> Environment[Running]:
+        """Start the released tracker and wait until its health check passes."""
+        return self._start(env).environment
+
+    def _start(self, env: object) -> CommandResult[Environment[Running]]:
+        return self._run(env, "run", self._run_command, lambda c, e: c.execute(e))
+
+    def test(self, env: Environment[Running] | EnvRef) -> TrackerTestReport:
+        """Check from the controller that the tracker answers (health, REST API, HTTP and UDP announce
+        and scrape); raises TrackerTestFailedError when a check fails. Changes nothing."""
+        from orchestrator.commands.verify import VerifyCommand
+
+        current = self.show(env)
+        current.check_accepted_by("test")
+        return VerifyCommand(self.tokens, self.adapters.tracker, self.observer).execute(current.require(Running))
+
+    def deploy(self, env: EnvRef | AnyEnvironment) -> Environment[Configured] | Environment[Running]:
+        """Continue from wherever the environment is: provision, configure and — when its config has a
+        tracker — release and run, ending Running (Configured without a tracker)."""
+        return self._deploy(env).environment
+
+    def _deploy(self, env: object) -> CommandResult[Environment[Configured] | Environment[Running]]:
         from orchestrator.commands.deploy import DeployCommand
 
-        with self._command_run(name) as current:
-            if not isinstance(current.state, PROVISIONABLE):
-                raise WrongStateError(str(current.name), current.state.tag, Created)
-            provision, configure = self._provision_command(), self._configure_command()
-            command = DeployCommand(self.repository, self.adapters.playbooks, provision, configure)
-            try:
-                return command.execute(cast("Environment[Provisionable]", current))
-            finally:
-                self.stale_state = command.stale_state
+        def build() -> DeployCommand:
+            return DeployCommand(
+                self.adapters.playbooks,
+                self._provision_command(),
+                self._configure_command(),
+                self._release_command(),
+                self._run_command(),
+            )
 
-    def _provision_command(self) -> ProvisionCommand:
+        return self._run(env, "deploy", build, lambda c, e: c.execute(e))
+
+    def destroy(self, env: EnvRef | AnyEnvironment) -> Environment[Destroyed]:
+        """Delete the environment's instance and stack, from any state (an instance already gone is fine)."""
+        return self._destroy(env).environment
+
+    def _destroy(self, env: object) -> CommandResult[Environment[Destroyed]]:
+        from orchestrator.commands.destroy import DestroyCommand
+
+        def build() -> DestroyCommand:
+            adapters = self.adapters
+            return DestroyCommand(
+                self.repository,
+                adapters.provisioner,
+                adapters.playbooks,
+                self.traces,
+                self.observer,
+                cancelled=self.interrupted,
+            )
+
+        return self._run(env, "destroy", build, lambda c, e: c.execute(e))
+
+    def purge(self, env: EnvRef | AnyEnvironment, force: bool = False) -> None:
+        """Delete the environment's record and files. Refuses one whose instance may exist unless forced."""
+        name = environment_name(env)
+        with self.repository.lock(name):
+            current = self.show(name)
+            if not force and not isinstance(current.state, Created | Destroyed):
+                raise PurgeRefusedError(name, type(current.state).__name__)
+            shutil.rmtree(self.layout.environment_build_dir(str(name)), ignore_errors=True)
+            self.repository.delete(name)
+
+    # --- command construction -----------------------------------------------------------------------
+
+    def _provision_command(self) -> Any:
         from orchestrator.commands.provision import ProvisionCommand
 
         adapters = self.adapters
@@ -296,48 +417,50 @@ class Deployer:
             ssh_timeout_s=self.ssh_timeout_s,
         )
 
-    def _configure_command(self) -> ConfigureCommand:
+    def _configure_command(self) -> Any:
         from orchestrator.commands.configure import ConfigureCommand
 
         return ConfigureCommand(
             self.repository, self.adapters.playbooks, self.traces, self.observer, cancelled=self.interrupted
         )
 
-    def destroy(self, env: EnvRef | AnyEnvironment) -> Environment[Destroyed]:
-        """Delete the environment's instance and stack, from any state (an instance already gone is fine)."""
-        from orchestrator.commands.destroy import DestroyCommand
+    def _release_command(self) -> Any:
+        from orchestrator.commands.release import ReleaseCommand
 
-        with self._command_run(_name(env)) as current:
-            adapters = self.adapters
-            command = DestroyCommand(
-                self.repository,
-                adapters.provisioner,
-                adapters.playbooks,
-                self.traces,
-                self.observer,
-                cancelled=self.interrupted,
-            )
-            try:
-                return command.execute(current)
-            finally:
-                self.stale_state = command.stale_state
+        adapters = self.adapters
+        return ReleaseCommand(
+            self.repository,
+            adapters.playbooks,
+            adapters.release,
+            self.tokens,
+            self.traces,
+            self.observer,
+            cancelled=self.interrupted,
+        )
 
-    def purge(self, env: EnvRef | AnyEnvironment, force: bool = False) -> None:
-        """Delete the environment's record and files. Refuses one whose instance may exist unless forced."""
-        name = _name(env)
-        with self.repository.lock(name):
-            current = self.show(name)
-            if not force and not isinstance(current.state, Created | Destroyed):
-                raise PurgeRefusedError(name, type(current.state).__name__)
-            shutil.rmtree(self.layout.environment_build_dir(str(name)), ignore_errors=True)
-            self.repository.delete(name)
+    def _run_command(self) -> Any:
+        from orchestrator.commands.run import RunCommand
+
+        adapters = self.adapters
+        return RunCommand(
+            self.repository,
+            adapters.playbooks,
+            adapters.release,
+            self.tokens,
+            adapters.tracker,
+            self.traces,
+            self.observer,
+            cancelled=self.interrupted,
+        )
 
 
 __all__ = [
     "Adapters",
+    "CommandResult",
     "ConfigureFailed",
     "Deployer",
     "EnvironmentNotFoundError",
     "ProvisionFailed",
     "PurgeRefusedError",
+    "environment_name",
 ]

@@ -15,15 +15,29 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from orchestrator.domain import DomainError, EnvironmentName, LxdTarget, SshCredentials
+from orchestrator.domain import (
+    DeployError,
+    DomainError,
+    EnvironmentName,
+    ExitCode,
+    LxdTarget,
+    SshCredentials,
+    TrackerSettings,
+)
+from orchestrator.domain.tracker import (
+    DEFAULT_ANNOUNCE_INTERVAL_S,
+    DEFAULT_API_PORT,
+    DEFAULT_HEALTH_CHECK_PORT,
+    DEFAULT_HTTP_PORTS,
+    DEFAULT_TRACKER_VERSION,
+    DEFAULT_UDP_PORTS,
+)
 
 
-class ConfigError(Exception):
+class ConfigError(DeployError):
     """The configuration file cannot be used; `.tip` says how to fix it."""
 
-    def __init__(self, message: str, tip: str) -> None:
-        super().__init__(message)
-        self.tip = tip
+    exit_code = ExitCode.USAGE
 
 
 class SshSection(BaseModel):
@@ -49,6 +63,30 @@ class LxdSection(BaseModel):
     storage_pool: str = "default"
 
 
+class TrackerSection(BaseModel):
+    """The Torrust Tracker that `release` and `run` put on the host (defaults from the domain)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(default=DEFAULT_TRACKER_VERSION, description="torrust-tracker release on crates.io.")
+    image: str | None = Field(
+        default=None,
+        description="A registry image the host pulls (e.g. torrust/tracker:v3.0.0); unset: built here from "
+        "crates.io and shipped to the host without any registry.",
+    )
+    udp_ports: list[int] = Field(default=list(DEFAULT_UDP_PORTS), description="UDP tracker ports (BEP 15).")
+    http_ports: list[int] = Field(default=list(DEFAULT_HTTP_PORTS), description="HTTP tracker ports.")
+    api_port: int = Field(default=DEFAULT_API_PORT, description="REST API port (reachable from the controller).")
+    health_check_port: int = Field(default=DEFAULT_HEALTH_CHECK_PORT, description="Health check API port.")
+    private: bool = Field(default=False, description="Private mode: peers need a key to announce.")
+    announce_interval_s: int = Field(
+        default=DEFAULT_ANNOUNCE_INTERVAL_S, description="Seconds a client waits between announces."
+    )
+    database: Literal["sqlite3"] = Field(
+        default="sqlite3", description="SQLite, in a Docker volume that survives a re-release."
+    )
+
+
 class EnvironmentConfig(BaseModel):
     """An environment as the user describes it."""
 
@@ -58,6 +96,9 @@ class EnvironmentConfig(BaseModel):
     instance_name: str | None = Field(default=None, description="LXD instance name (default torrust-NAME).")
     ssh: SshSection
     lxd: LxdSection = LxdSection()
+    tracker: TrackerSection | None = Field(
+        default=None, description="The tracker to run; without it the environment stops at Configured."
+    )
 
     def environment_name(self) -> EnvironmentName:
         return EnvironmentName(self.name)
@@ -72,6 +113,15 @@ class EnvironmentConfig(BaseModel):
 
     def lxd_target(self) -> LxdTarget:
         return LxdTarget(**self.lxd.model_dump())
+
+    def tracker_settings(self) -> TrackerSettings | None:
+        if self.tracker is None:
+            return None
+        fields = self.tracker.model_dump()
+        return TrackerSettings(
+            **{**fields, "udp_ports": tuple(fields["udp_ports"]), "http_ports": tuple(fields["http_ports"])},
+            reserved_ports=(self.ssh.port,),
+        )
 
 
 def _resolve(base: Path, path: Path | None) -> Path | None:
@@ -106,7 +156,12 @@ def _read_document(path: Path) -> dict[str, Any]:
     return document
 
 
-_SECTIONS: dict[str, type[BaseModel]] = {"": EnvironmentConfig, "ssh": SshSection, "lxd": LxdSection}
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "": EnvironmentConfig,
+    "ssh": SshSection,
+    "lxd": LxdSection,
+    "tracker": TrackerSection,
+}
 _SCHEMA_TIP = "Compare it with `torrust-deploy create template`; `torrust-deploy create schema` prints the schema."
 
 
@@ -153,6 +208,7 @@ def parse_config(document: dict[str, Any], base_dir: Path, source: str = "config
         config.environment_name()
         config.ssh_credentials()
         config.lxd_target()
+        config.tracker_settings()
     except DomainError as error:
         raise ConfigError(f"{source}: {error}", error.tip) from None
     check_key_files(config.ssh)
@@ -270,6 +326,15 @@ def config_template(name: str = "my-env") -> dict[str, Any]:
             "port": 22,
         },
         "lxd": {"image_alias": "torrust-trixie", "instance_type": "container", "network": "lxdbr0"},
+        "tracker": {
+            "version": DEFAULT_TRACKER_VERSION,
+            "udp_ports": list(DEFAULT_UDP_PORTS),
+            "http_ports": list(DEFAULT_HTTP_PORTS),
+            "api_port": DEFAULT_API_PORT,
+            "health_check_port": DEFAULT_HEALTH_CHECK_PORT,
+            "private": False,
+            "announce_interval_s": DEFAULT_ANNOUNCE_INTERVAL_S,
+        },
     }
 
 

@@ -19,11 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from orchestrator.cli.render import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_LOCKED,
-    EXIT_NOT_FOUND,
-    EXIT_USAGE,
     CliProgress,
     environment_document,
     environment_text,
@@ -31,9 +26,10 @@ from orchestrator.cli.render import (
     print_error,
     print_json,
 )
+from orchestrator.domain.errors import DeployError, ExitCode
 
 if TYPE_CHECKING:
-    from orchestrator.api import Deployer
+    from orchestrator.api import CommandResult, Deployer
     from orchestrator.domain import AnyEnvironment, EnvironmentName
 
 T = TypeVar("T")
@@ -93,32 +89,19 @@ def command_name(ctx: typer.Context) -> str:
     return " ".join(reversed(names))
 
 
-class ConfirmationRequiredError(Exception):
+class ConfirmationRequiredError(DeployError):
+    exit_code = ExitCode.USAGE
+
     def __init__(self, what: str, forced_command: str) -> None:
-        super().__init__(f"{what} needs confirmation and stdin is not a terminal")
-        self.tip = f"Run `{forced_command}` to go ahead without asking."
+        super().__init__(
+            f"{what} needs confirmation and stdin is not a terminal",
+            f"Run `{forced_command}` to go ahead without asking.",
+        )
 
 
 def exit_code(error: BaseException) -> int:
-    """0 ok, 1 command failed, 2 usage/validation/wrong state, 3 lock busy, 4 not found, 130 interrupted."""
-    from orchestrator.api import EnvironmentNotFoundError, PurgeRefusedError
-    from orchestrator.commands.create import EnvironmentAlreadyExistsError
-    from orchestrator.commands.steps import INTERRUPTED
-    from orchestrator.config import ConfigError
-    from orchestrator.domain import DomainError
-    from orchestrator.persistence import LockTimeoutError
-
-    if isinstance(error, LockTimeoutError):
-        return EXIT_LOCKED
-    if isinstance(error, EnvironmentNotFoundError):
-        return EXIT_NOT_FOUND
-    usage = (DomainError, ConfigError, PurgeRefusedError, ConfirmationRequiredError, EnvironmentAlreadyExistsError)
-    if isinstance(error, usage):
-        return EXIT_USAGE
-    failure = getattr(error, "failure", None)
-    if getattr(failure, "error_kind", None) == INTERRUPTED:  # Ctrl-C/SIGTERM stopped a running step
-        return EXIT_INTERRUPTED
-    return EXIT_FAILED
+    """The error's own exit code (`DeployError.exit_code`); 1 for anything unexpected."""
+    return int(error.exit_code) if isinstance(error, DeployError) else int(ExitCode.FAILED)
 
 
 def _environment_param(ctx: typer.Context) -> str | None:
@@ -181,24 +164,24 @@ def print_environment(ctx: typer.Context, env: AnyEnvironment, extra: dict[str, 
         print(environment_text(env))
 
 
-def print_run_result(ctx: typer.Context, deployer: Deployer, env: AnyEnvironment) -> None:
+def print_run_result(ctx: typer.Context, result: CommandResult[Any]) -> None:
     """The result of a lifecycle command: the environment, plus the steps run and the stale flag in JSON."""
     close_progress(ctx)
     opts = options(ctx)
     steps = [step.to_dict() for step in opts.progress.steps] if opts.progress is not None else []
     print_environment(
         ctx,
-        env,
+        result.environment,
         {
             "steps": steps,
-            "stale_state": deployer.stale_state,
+            "stale_state": result.stale_state,
             "duration_s": round(time.monotonic() - opts.started, 3),
         },
     )
 
 
-def stale_warning(deployer: Deployer) -> None:
-    if deployer.stale_state:
+def stale_warning(result: CommandResult[Any]) -> None:
+    if result.stale_state:
         print(
             "Warning: the state could not be saved; what is on disk is stale (see the log).",
             file=sys.stderr,

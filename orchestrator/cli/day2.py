@@ -82,10 +82,9 @@ def register(
     """Adopt an existing host (Created → Provisioned without Pulumi; SSH and cloud-init are checked)."""
 
     def body() -> None:
-        deployer = deployer_for(ctx)
-        env = deployer.register(name, ip, ssh_port)
-        stale_warning(deployer)
-        print_run_result(ctx, deployer, env)
+        result = deployer_for(ctx).register_result(name, ip, ssh_port)
+        stale_warning(result)
+        print_run_result(ctx, result)
 
     run_command(ctx, body)
 

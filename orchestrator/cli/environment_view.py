@@ -7,10 +7,16 @@ document without what depends on the moment (see `environment_document`):
     name, state (the state class's name), state_since, created_at (ISO 8601), instance_name, instance_ip,
     ssh {username, port, private_key_path, public_key_path},
     lxd {endpoint, image_alias, instance_type, profile_name, network, storage_pool},
-    failure (None, or {step, error_kind, summary, started_at, failed_at, duration_s, trace_path})
+    failure (None, or {step, error_kind, summary, started_at, failed_at, duration_s, trace_path}),
+    tracker (None, or {version, image, udp_ports, http_ports, api_port, health_check_port, private,
+             announce_interval_s})
+
+States come from the domain's vocabulary (`orchestrator.domain.vocabulary`, standard library only).
 """
 
 from __future__ import annotations
+
+from orchestrator.domain import vocabulary
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,34 +24,36 @@ if TYPE_CHECKING:
     from typing import Any
 
 # In-progress states: found without a live lock holder they mean the run was interrupted.
-IN_PROGRESS_STATES = ("Provisioning", "Configuring", "Destroying")
+IN_PROGRESS_STATES = tuple(vocabulary.DISPLAY_NAME[tag] for tag in vocabulary.IN_PROGRESS_TAGS)
 
-# What to run next, by state. A command re-run after a failure continues safely (see the domain's tips);
-# an in-progress state that no live process holds is a run that was interrupted: re-running the same
-# command records the interruption and carries on.
-NEXT_COMMAND = {
-    "Created": "torrust-deploy deploy {name}",
-    "Provisioning": "torrust-deploy provision {name}",
-    "Provisioned": "torrust-deploy configure {name}",
-    "ProvisionFailed": "torrust-deploy provision {name}",
-    "Configuring": "torrust-deploy configure {name}",
-    "Configured": None,
-    "ConfigureFailed": "torrust-deploy configure {name}",
-    "Destroying": "torrust-deploy destroy {name}",
-    "Destroyed": "torrust-deploy purge {name}",
-    "DestroyFailed": "torrust-deploy destroy {name}",
+# What to run next, by state, and why. A command re-run after a failure continues safely (see the domain's
+# tips); an in-progress state that no live process holds is a run that was interrupted: re-running the
+# command that set it records the interruption and carries on.
+_RESTING_NEXT = {
+    "created": ("deploy", "provisions and configures it (and starts its tracker)"),
+    "provisioned": ("configure", "installs Docker and Docker Compose"),
+    "configured": ("release", "puts the tracker's image, compose file and config on the host"),
+    "released": ("run", "starts the tracker and waits for its health check"),
+    "destroyed": ("purge", "drops its records; the name can then be created again"),
 }
-NEXT_WHY = {
-    "Created": "provisions and configures it",
-    "Provisioning": "the provision that set this state was interrupted; this continues it",
-    "Provisioned": "installs Docker and Docker Compose",
-    "ProvisionFailed": "after fixing the cause; it continues safely (or destroy it)",
-    "Configuring": "the configure that set this state was interrupted; this continues it",
-    "ConfigureFailed": "after fixing the cause; it continues safely (or destroy it)",
-    "Destroying": "the destroy that set this state was interrupted; this finishes it",
-    "Destroyed": "drops its records; the name can then be created again",
-    "DestroyFailed": "after fixing the cause",
+_KIND_WHY = {
+    "in_progress": "the {command} that set this state was interrupted; this continues it",
+    "failed": "after fixing the cause; it continues safely (or destroy it)",
 }
+NEXT_COMMAND: dict[str, str | None] = {}
+NEXT_WHY: dict[str, str] = {}
+for _tag, _display, _command, _kind in vocabulary.STATES:
+    if _kind == "rest":
+        _next, _why = _RESTING_NEXT.get(_tag, (None, None))
+    else:
+        _next, _why = _command, _KIND_WHY[_kind].format(command=_command)
+    NEXT_COMMAND[_display] = None if _next is None else f"torrust-deploy {_next} {{name}}"
+    if _why is not None:
+        NEXT_WHY[_display] = _why
+NEXT_WHY["Destroying"] = "the destroy that set this state was interrupted; this finishes it"
+NEXT_WHY["DestroyFailed"] = "after fixing the cause"
+# Without a tracker the journey ends at Configured.
+_END_WITHOUT_TRACKER = "Configured"
 NO_ENVIRONMENTS = "No environments."
 
 
@@ -57,8 +65,10 @@ def ssh_command(instance_ip: str | None, username: str, port: int, private_key_p
     return f"ssh -i {private_key_path}{port_option} {username}@{instance_ip}"
 
 
-def next_command(state: str, name: str, running_pid: int | None = None) -> str | None:
+def next_command(state: str, name: str, running_pid: int | None = None, tracker: bool = False) -> str | None:
     if running_pid is not None:  # a command is running on it: wait for that one
+        return None
+    if state == _END_WITHOUT_TRACKER and not tracker:
         return None
     template = NEXT_COMMAND.get(state)
     return template.format(name=name) if template else None
@@ -82,7 +92,33 @@ def environment_document(facts: dict[str, Any], running_pid: int | None) -> dict
         "failure": facts["failure"],
         "running_pid": running_pid,
         "interrupted": facts["state"] in IN_PROGRESS_STATES and running_pid is None,
-        "next_command": next_command(facts["state"], facts["name"], running_pid),
+        "next_command": next_command(facts["state"], facts["name"], running_pid, facts["tracker"] is not None),
+        "tracker": tracker_document(facts["tracker"], facts["instance_ip"]),
+    }
+
+
+def _host(ip: str) -> str:
+    return f"[{ip}]" if ":" in ip else ip
+
+
+def tracker_document(tracker: dict[str, Any] | None, instance_ip: str | None) -> dict[str, Any] | None:
+    """The tracker's settings and, once the instance has an address, the URLs clients use."""
+    if tracker is None:
+        return None
+    host = _host(instance_ip) if instance_ip else None
+    return {
+        "version": tracker["version"],
+        "image": tracker["image"],
+        "private": tracker["private"],
+        "announce_interval_s": tracker["announce_interval_s"],
+        "announce_urls": []
+        if host is None
+        else [
+            *(f"udp://{host}:{port}/announce" for port in tracker["udp_ports"]),
+            *(f"http://{host}:{port}/announce" for port in tracker["http_ports"]),
+        ],
+        "api_url": None if host is None else f"http://{host}:{tracker['api_port']}/api/v1",
+        "health_check_url": None if host is None else f"http://{host}:{tracker['health_check_port']}/health_check",
     }
 
 
@@ -100,6 +136,19 @@ def environment_text(document: dict[str, Any]) -> str:
         lines.append(f"Error:       {failure['summary']}")
         if failure["trace_path"]:
             lines.append(f"Trace:       {failure['trace_path']}")
+    tracker = document["tracker"]
+    if tracker:
+        mode = "private" if tracker["private"] else "public"
+        source = tracker["image"] or "built here, no registry"
+        lines.append(
+            f"Tracker:     torrust-tracker {tracker['version']} ({source}; {mode}, "
+            f"announce every {tracker['announce_interval_s']} s)"
+        )
+        for index, url in enumerate(tracker["announce_urls"]):
+            lines.append(f"{'Announce:' if index == 0 else '':<13}{url}")
+        if tracker["api_url"]:
+            lines.append(f"REST API:    {tracker['api_url']} (token: torrust-deploy show {document['name']} --token)")
+            lines.append(f"Health:      {tracker['health_check_url']}")
     if document["interrupted"]:
         lines.append("Interrupted: the run that set this state ended before it finished")
     if document["running_pid"] is not None:

@@ -164,6 +164,7 @@ def facts(stored: StoredEnvironment) -> dict[str, Any]:
             "duration_s": round((failure["failed_at"] - failure["started_at"]).total_seconds(), 3),
             "trace_path": failure["trace_path"],
         },
+        "tracker": None if stored["tracker"] is None else dict(stored["tracker"]),
     }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from orchestrator.cli import environment_view as view
-from orchestrator.domain import AnyEnvironment
+from orchestrator.domain import AnyEnvironment, TrackerSettings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -197,7 +197,7 @@ def ssh_command_line(env: AnyEnvironment) -> str | None:
 
 
 def next_command(env: AnyEnvironment, running_pid: int | None = None) -> str | None:
-    return view.next_command(type(env.state).__name__, str(env.name), running_pid)
+    return view.next_command(type(env.state).__name__, str(env.name), running_pid, env.context.tracker is not None)
 
 
 def environment_facts(env: AnyEnvironment) -> dict[str, Any]:
@@ -237,6 +237,21 @@ def environment_facts(env: AnyEnvironment) -> dict[str, Any]:
             "duration_s": round(failure.duration.total_seconds(), 3),
             "trace_path": str(failure.trace_path) if failure.trace_path else None,
         },
+        "tracker": None if context.tracker is None else tracker_facts(context.tracker),
+    }
+
+
+def tracker_facts(tracker: TrackerSettings) -> dict[str, Any]:
+    return {
+        "version": tracker.version,
+        "image": tracker.image,
+        "udp_ports": list(tracker.udp_ports),
+        "http_ports": list(tracker.http_ports),
+        "api_port": tracker.api_port,
+        "health_check_port": tracker.health_check_port,
+        "private": tracker.private,
+        "announce_interval_s": tracker.announce_interval_s,
+        "database": tracker.database,
     }
 
 

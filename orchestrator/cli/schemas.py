@@ -11,24 +11,23 @@ and docs/cli-json.md follow it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from orchestrator.config import EnvironmentConfig
+from orchestrator.domain import ExitCode, vocabulary
 
-StateName = Literal[
-    "Created",
-    "Provisioning",
-    "Provisioned",
-    "ProvisionFailed",
-    "Configuring",
-    "Configured",
-    "ConfigureFailed",
-    "Destroying",
-    "Destroyed",
-    "DestroyFailed",
-]
+STATE_NAMES = [display for _, display, _, _ in vocabulary.STATES]
+"""The states as documents spell them (their display names), from the domain's vocabulary."""
+STEP_COMMANDS = [*vocabulary.COMMAND_STEPS, "register", "test"]
+EXIT_CODES = sorted(int(code) for code in ExitCode if code is not ExitCode.OK)
+
+
+def _one_of(values: Sequence[str | int]) -> dict[str, JsonValue]:
+    """A JSON Schema `enum` for a field whose values come from the domain (checked by a validator too)."""
+    return {"enum": list(values)}
 
 
 class _Strict(BaseModel):
@@ -65,9 +64,21 @@ class FailureDoc(_Strict):
     trace_path: str | None
 
 
+class TrackerDoc(_Strict):
+    version: str
+    image: str | None = Field(description="The registry image the host pulls; null: built here, no registry.")
+    private: bool
+    announce_interval_s: int
+    announce_urls: list[str] = Field(
+        description="`udp://IP:PORT/announce` and `http://IP:PORT/announce` once the instance has an address."
+    )
+    api_url: str | None = Field(description="The REST API (`/api/v1`); its token: `show ENV --token`.")
+    health_check_url: str | None
+
+
 class EnvironmentDoc(_Strict):
     name: str
-    state: StateName
+    state: str = Field(json_schema_extra=_one_of(STATE_NAMES))
     state_since: str = Field(description="ISO 8601 time the environment entered its state.")
     created_at: str
     instance_name: str
@@ -80,11 +91,30 @@ class EnvironmentDoc(_Strict):
         description="An in-progress state (Provisioning, Configuring, Destroying) that no live process holds: "
         "the run that set it was interrupted; the next command records it as failed and continues."
     )
-    next_command: str | None = Field(description="What to run next; null when Configured or while a command runs.")
+    next_command: str | None = Field(
+        description="What to run next; null at the end of the journey (Running, or Configured without a "
+        "tracker) or while a command runs."
+    )
+    tracker: TrackerDoc | None = Field(description="The tracker the environment runs; null without one.")
+
+    @field_validator("state")
+    @classmethod
+    def _known_state(cls, value: str) -> str:
+        if value not in STATE_NAMES:
+            raise ValueError(f"not a state: {value!r}")
+        return value
 
 
 class StepDoc(_Strict):
-    command: Literal["provision", "register", "configure", "destroy"]
+    command: str = Field(json_schema_extra=_one_of(STEP_COMMANDS))
+
+    @field_validator("command")
+    @classmethod
+    def _known_command(cls, value: str) -> str:
+        if value not in STEP_COMMANDS:
+            raise ValueError(f"not a command with steps: {value!r}")
+        return value
+
     index: int = Field(ge=1)
     total: int = Field(ge=1)
     title: str
@@ -108,11 +138,18 @@ class ErrorDoc(_Strict):
     message: str = Field(description="One line: what failed.")
     tip: str = Field(description="One line: what to do.")
     trace_path: str | None = Field(description="Trace file of a failed step (exit code 1), else null.")
-    exit_code: Literal[1, 2, 3, 4, 130]
+    exit_code: int = Field(json_schema_extra=_one_of(EXIT_CODES))
     environment: str | None = Field(description="The ENVIRONMENT argument of the command, if it has one.")
     failed_step: str | None = Field(description="The failed step when a command ran and failed.")
     holder_pid: int | None = Field(description="The PID holding the environment's lock (exit code 3).")
     detail: str | None = Field(description="Tool output that explains the error (lab commands).")
+
+    @field_validator("exit_code")
+    @classmethod
+    def _known_exit_code(cls, value: int) -> int:
+        if value not in EXIT_CODES:
+            raise ValueError(f"not an error exit code: {value}")
+        return value
 
 
 # --- documents ---------------------------------------------------------------------------------------
@@ -138,7 +175,7 @@ class EnvironmentDocument(_Ok):
 
 
 class RunDocument(_Ok):
-    """`provision`, `configure`, `deploy`, `destroy`."""
+    """`provision`, `configure`, `release`, `run`, `deploy`, `destroy`, `register`."""
 
     environment: EnvironmentDoc
     steps: list[StepDoc] = Field(description="The steps run, in order, with their durations.")
@@ -149,6 +186,27 @@ class RunDocument(_Ok):
 class ListDocument(_Ok):
     environments: list[EnvironmentDoc]
     unreadable: list[UnreadableDoc] = Field(description="Environments whose state file cannot be read.")
+
+
+class CheckResultDoc(_Strict):
+    name: str = Field(description="e.g. `health check`, `UDP announce :6969`.")
+    ok: bool
+    detail: str
+    seconds: float = Field(ge=0)
+
+
+class TestDocument(_Ok):
+    """`test`: every check passed (a failed check is an error document, exit code 1)."""
+
+    environment: str
+    checks: list[CheckResultDoc]
+
+
+class TokenDocument(_Ok):
+    """`show ENV --token`."""
+
+    environment: str
+    api_token: str
 
 
 class PurgeDocument(_Ok):
@@ -233,7 +291,10 @@ SCHEMAS: dict[str, type[_Ok]] = {
     "validate": ValidateDocument,
     "provision": RunDocument,
     "configure": RunDocument,
+    "release": RunDocument,
+    "run": RunDocument,
     "deploy": RunDocument,
+    "test": TestDocument,
     "destroy": RunDocument,
     "purge": PurgeDocument,
     "show": EnvironmentDocument,

@@ -11,7 +11,7 @@ from __future__ import annotations
 PROG = "torrust-deploy"
 WIDTH = 80
 DESCRIPTION = (
-    "Take a Torrust Tracker deployment environment from nothing to a configured host (LXD + Pulumi + Ansible). "
+    "Take a Torrust Tracker deployment environment from nothing to a running tracker (LXD + Pulumi + Ansible). "
     "Start with `torrust-deploy create template`."
 )
 
@@ -30,8 +30,18 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     (LIFECYCLE, "configure", "Install Docker and Docker Compose on the instance (ansible-runner)."),
     (
         LIFECYCLE,
+        "release",
+        "Put the tracker on the host: its image (built here, no registry), compose file, config and token.",
+    ),
+    (
+        LIFECYCLE,
+        "run",
+        "Start the released tracker (`docker compose up -d`) and wait until its health check passes.",
+    ),
+    (
+        LIFECYCLE,
         "deploy",
-        "Provision and configure, continuing from wherever the environment is (also after a failure).",
+        "Provision, configure, release and run, continuing from wherever the environment is.",
     ),
     (
         LIFECYCLE,
@@ -42,6 +52,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         LIFECYCLE,
         "purge",
         "Delete the environment's records and files (normally after destroy). Asks first unless --force.",
+    ),
+    (
+        LIFECYCLE,
+        "test",
+        "Check from here that the tracker answers: health, REST API, HTTP and UDP announce + scrape.",
     ),
     (INSPECT, "show", "Show an environment: state, IP, SSH command, failed step and trace, and what to run next."),
     (INSPECT, "list", "List the environments in the working directory (name, state, IP)."),

@@ -39,7 +39,8 @@ class ConfigureCommand(StateChangingCommand):
         self.changed_tasks = 0
 
     def execute(self, env: Environment[Configurable]) -> Environment[Configured]:
-        with self._repository.lock(env.name), PlaybookRun(self._playbooks, env.context, CONFIGURE_PLAYBOOKS) as run:
+        """Configure `env`, under the caller's hold of the environment's lock."""
+        with PlaybookRun(self._playbooks, env.context, CONFIGURE_PLAYBOOKS) as run:
             return self.configure(env, run)
 
     def configure(self, env: Environment[Configurable], run: PlaybookRun) -> Environment[Configured]:

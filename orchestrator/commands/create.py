@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from orchestrator.domain import (
     Created,
+    DeployError,
     Environment,
     EnvironmentName,
+    ExitCode,
     LxdTarget,
     SshCredentials,
+    TrackerSettings,
 )
 from orchestrator.persistence import EnvironmentRepository
 
 
-class EnvironmentAlreadyExistsError(Exception):
+class EnvironmentAlreadyExistsError(DeployError):
+    exit_code = ExitCode.USAGE
+
     def __init__(self, name: EnvironmentName) -> None:
-        super().__init__(f"environment '{name}' already exists")
-        self.tip = (
+        super().__init__(
+            f"environment '{name}' already exists",
             f"Pick another name, or remove it first: `torrust-deploy destroy {name}` then "
-            f"`torrust-deploy purge {name}`."
+            f"`torrust-deploy purge {name}`.",
         )
 
 
@@ -31,8 +36,9 @@ class CreateCommand:
         ssh: SshCredentials,
         lxd: LxdTarget | None = None,
         instance_name: str | None = None,
+        tracker: TrackerSettings | None = None,
     ) -> Environment[Created]:
-        environment = Environment.new(name, ssh, lxd=lxd, instance_name=instance_name)
+        environment = Environment.new(name, ssh, lxd=lxd, instance_name=instance_name, tracker=tracker)
         with self._repository.lock(name):
             if self._repository.exists(name):
                 raise EnvironmentAlreadyExistsError(name)

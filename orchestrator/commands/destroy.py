@@ -29,19 +29,19 @@ class DestroyCommand(StateChangingCommand):
         self._playbooks = playbooks
 
     def execute(self, env: AnyEnvironment) -> Environment[Destroyed]:
-        with self._repository.lock(env.name):
-            destroying = env.start_destroying()
-            self._saver.save(destroying)
-            runner = self._steps("destroy", list(DestroyStep))
-            context = destroying.context
-            try:
-                runner.run(DestroyStep.PULUMI_DESTROY, lambda: self._provisioner.destroy(context, runner.sink))
-                runner.run(DestroyStep.REMOVE_STACK, lambda: self._provisioner.remove_stack(context))
-                runner.run(DestroyStep.CLEAN_BUILD, lambda: self._playbooks.clean(context))
-            except StepFailedError as failed:
-                failure = runner.failure(failed, self._traces, str(env.name))
-                self._saver.save(destroying.fail_destroying(failure))
-                raise DestroyFailedError(str(env.name), failure) from failed.error
-            destroyed = destroying.complete_destroying()
-            self._saver.save(destroyed)
-            return destroyed
+        """Destroy `env`, under the caller's hold of the environment's lock."""
+        destroying = env.start_destroying()
+        self._saver.save(destroying)
+        runner = self._steps("destroy", list(DestroyStep))
+        context = destroying.context
+        try:
+            runner.run(DestroyStep.PULUMI_DESTROY, lambda: self._provisioner.destroy(context, runner.sink))
+            runner.run(DestroyStep.REMOVE_STACK, lambda: self._provisioner.remove_stack(context))
+            runner.run(DestroyStep.CLEAN_BUILD, lambda: self._playbooks.clean(context))
+        except StepFailedError as failed:
+            failure = runner.failure(failed, self._traces, str(env.name))
+            self._saver.save(destroying.fail_destroying(failure))
+            raise DestroyFailedError(str(env.name), failure) from failed.error
+        destroyed = destroying.complete_destroying()
+        self._saver.save(destroyed)
+        return destroyed

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from orchestrator.domain import (
     ConfigureStep,
+    DeployError,
     DestroyStep,
+    ExitCode,
     FailureContext,
     ProvisionStep,
+    ReleaseStep,
 )
+from orchestrator.domain.failure import INTERRUPTED
 
 
-class CommandFailedError(Exception):
-    """A command ran and failed; the environment was moved to a *Failed state (if it could be saved)."""
+class CommandFailedError(DeployError):
+    """A command ran and failed; the environment was moved to a *Failed state (if it could be saved).
+    Exit code 1, or 130 when Ctrl-C/SIGTERM stopped the step."""
 
     tip = "Read the trace file for the full error chain and tool output."
+    command = "command"
 
     def __init__(self, environment: str, failure: FailureContext) -> None:
-        super().__init__(f"{self.command} of '{environment}' failed at step {failure.step_name}: {failure.summary}")
+        message = f"{self.command} of '{environment}' failed at step {failure.step_name}: {failure.summary}"
+        super().__init__(message, type(self).tip)
         self.environment = environment
         self.failure = failure
-
-    command = "command"
+        if failure.error_kind == INTERRUPTED:
+            self.exit_code = ExitCode.INTERRUPTED
 
     @property
     def trace_path(self) -> Path | None:
@@ -76,3 +84,49 @@ class DestroyFailedError(CommandFailedError):
             f"Destroying failed at {step}; check the LXD target (`torrust-deploy lab status`), "
             f"then run `torrust-deploy destroy {environment}` again."
         )
+
+
+class ReleaseFailedError(CommandFailedError):
+    command = "release"
+
+    def __init__(self, environment: str, failure: FailureContext) -> None:
+        super().__init__(environment, failure)
+        step = failure.step.value if isinstance(failure.step, ReleaseStep) else "release"
+        if failure.step is ReleaseStep.RENDER_RELEASE:
+            self.tip = (
+                "Rendering the release or building the tracker image failed on this machine; the trace has the "
+                "details (`torrust-deploy artifact status`). Fix it, then run "
+                f"`torrust-deploy release {environment}`."
+            )
+        else:
+            self.tip = (
+                f"The playbook for {step} failed on the host; the trace has the ansible events. "
+                f"Fix the cause, then run `torrust-deploy release {environment}` again."
+            )
+
+
+class RunFailedError(CommandFailedError):
+    command = "run"
+
+    def __init__(self, environment: str, failure: FailureContext) -> None:
+        super().__init__(environment, failure)
+        self.tip = (
+            "The tracker did not come up healthy; the trace has its container's last log lines. Fix the config "
+            f"(edit it and `torrust-deploy release {environment}`), then run `torrust-deploy run {environment}`."
+        )
+
+
+class TrackerTestFailedError(DeployError):
+    """`test` ran and at least one check failed (exit code 1); the environment's state is unchanged."""
+
+    def __init__(self, environment: str, failed: list[tuple[str, str]], checks: Sequence[object] = ()) -> None:
+        names = ", ".join(name for name, _ in failed)
+        first = failed[0][1] if failed else ""
+        super().__init__(
+            f"test of '{environment}' failed: {len(failed)} check(s) did not pass ({names}): {first}",
+            f"Run `torrust-deploy show {environment}`, then `torrust-deploy run {environment}` to restart the "
+            f"tracker (or `torrust-deploy deploy {environment}`).",
+        )
+        self.environment = environment
+        self.failed = failed
+        self.checks = tuple(checks)

@@ -47,8 +47,8 @@ class ProvisionCommand(StateChangingCommand):
         self._ssh_timeout_s = ssh_timeout_s
 
     def execute(self, env: Environment[Provisionable]) -> Environment[Provisioned]:
-        playbooks = [WAIT_CLOUD_INIT_PLAYBOOK]
-        with self._repository.lock(env.name), PlaybookRun(self._playbooks, env.context, playbooks) as run:
+        """Provision `env`, under the caller's hold of the environment's lock."""
+        with PlaybookRun(self._playbooks, env.context, [WAIT_CLOUD_INIT_PLAYBOOK]) as run:
             return self.provision(env, run)
 
     def provision(self, env: Environment[Provisionable], run: PlaybookRun) -> Environment[Provisioned]:

@@ -45,21 +45,21 @@ class RegisterCommand(StateChangingCommand):
         self._ssh_timeout_s = ssh_timeout_s
 
     def execute(self, env: Environment[Created], ip: str, ssh_port: int | None = None) -> Environment[Provisioned]:
-        with self._repository.lock(env.name):
-            registering = env.start_registering()
-            self._saver.save(registering)
-            runner = self._steps("register", REGISTER_STEPS)
-            ssh = registering.context.ssh if ssh_port is None else replace(registering.context.ssh, port=ssh_port)
-            target = replace(registering.context, instance_ip=ip, ssh=ssh)
-            try:
-                self._check_host(target, ip, runner)
-            except StepFailedError as failed:
-                failure = runner.failure(failed, self._traces, str(env.name))
-                self._saver.save(registering.fail_provisioning(failure))
-                raise RegisterFailedError(str(env.name), failure) from failed.error
-            registered = registering.complete_registration(ip, ssh_port)
-            self._saver.save(registered)
-            return registered
+        """Adopt the host at `ip`, under the caller's hold of the environment's lock."""
+        registering = env.start_registering()
+        self._saver.save(registering)
+        runner = self._steps("register", REGISTER_STEPS)
+        ssh = registering.context.ssh if ssh_port is None else replace(registering.context.ssh, port=ssh_port)
+        target = replace(registering.context, instance_ip=ip, ssh=ssh)
+        try:
+            self._check_host(target, ip, runner)
+        except StepFailedError as failed:
+            failure = runner.failure(failed, self._traces, str(env.name))
+            self._saver.save(registering.fail_provisioning(failure))
+            raise RegisterFailedError(str(env.name), failure) from failed.error
+        registered = registering.complete_registration(ip, ssh_port)
+        self._saver.save(registered)
+        return registered
 
     def _check_host(self, target: EnvironmentContext, ip: str, runner: StepRunner) -> None:
         runner.run(ProvisionStep.RENDER_INVENTORY, lambda: self._playbooks.render_inventory(target, ip))

@@ -13,14 +13,14 @@ from typing import Protocol, TypeVar
 
 from orchestrator.commands.ports import CancelToken, never_cancelled
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
-from orchestrator.domain import AnyEnvironment, ConfigureStep, DestroyStep, FailureContext, ProvisionStep
+from orchestrator.domain import AnyEnvironment, FailureContext, Step
+from orchestrator.domain.failure import INTERRUPTED
 from orchestrator.persistence import EnvironmentRepository
 
+__all__ = ["INTERRUPTED", "SafeSaver", "StateChangingCommand", "StepFailedError", "StepRunner", "TraceWriter"]
+
 T = TypeVar("T")
-Step = ProvisionStep | ConfigureStep | DestroyStep
 log = logging.getLogger("orchestrator.commands")
-INTERRUPTED = "Interrupted"
-"""The error kind of a failure caused by Ctrl-C/SIGTERM, or by a run that was killed."""
 
 
 class TraceWriter(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from orchestrator.domain import vocabulary
 from orchestrator.domain.tips import state_tip
@@ -51,7 +51,8 @@ def _rebuild(cls: type[DeployError], args: tuple[Any, ...], state: dict[str, Any
 class DeployError(Exception):
     """Base of every error torrust-deploy reports: a one-line message, a one-line `tip`, an exit code."""
 
-    exit_code: ClassVar[ExitCode] = ExitCode.FAILED
+    exit_code: ExitCode = ExitCode.FAILED
+    """The exit code the CLI ends with; a class sets its own, an instance may refine it."""
 
     def __init__(self, message: str, tip: str) -> None:
         super().__init__(message)

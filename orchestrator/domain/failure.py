@@ -10,6 +10,8 @@ from orchestrator.domain.errors import InvalidFailureContextError
 from orchestrator.domain.steps import STEP_ENUMS, Step
 
 MAX_SUMMARY_LENGTH = 500
+INTERRUPTED = "Interrupted"
+"""The error kind of a failure caused by Ctrl-C/SIGTERM, or by a run that was killed."""
 
 
 @dataclass(frozen=True, slots=True)

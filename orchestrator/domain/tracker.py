@@ -65,6 +65,11 @@ class TrackerSettings:
             raise InvalidTrackerSettingsError(
                 "the tracker has neither a UDP nor an HTTP tracker port", "give at least one of udp_ports, http_ports"
             )
+        if self.private and self.udp_ports:
+            raise InvalidTrackerSettingsError(
+                "a private tracker serves no UDP tracker (torrust-tracker runs UDP only in public mode)",
+                "drop udp_ports (use the HTTP tracker) or set private to false",
+            )
         if self.announce_interval_s < 1:
             raise InvalidTrackerSettingsError(
                 f"announce interval {self.announce_interval_s} s is not positive", "use a number of seconds, e.g. 120"

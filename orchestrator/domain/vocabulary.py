@@ -44,7 +44,6 @@ COMMAND_STEPS = {
 }
 
 # The states each command starts from (first run, retry after a failure, idempotent re-run or repair).
-# `destroy` starts from any state.
 ACCEPTED = {
     "provision": (
         "created",
@@ -60,8 +59,12 @@ ACCEPTED = {
     "configure": ("provisioned", "configure_failed", "configured"),
     "release": ("configured", "release_failed", "released", "running", "run_failed"),
     "run": ("released", "run_failed", "running"),
+    "test": ("running",),
+    "register": ("created",),
     "destroy": TAGS,
 }
+# `deploy` continues from wherever the environment is, short of a destroy.
+ACCEPTED["deploy"] = tuple(tag for tag in TAGS if COMMAND_OF[tag] != "destroy")
 
 # The happy path: each resting state and the command that reaches it from the one before.
 HAPPY_PATH = (

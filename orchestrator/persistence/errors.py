@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from orchestrator.domain.errors import DeployError, ExitCode
 
 
-def _rebuild(cls: type[PersistenceError], args: tuple[Any, ...], state: dict[str, Any]) -> PersistenceError:
-    error = cls.__new__(cls)
-    error.args = args
-    error.__dict__.update(state)
-    return error
-
-
-class PersistenceError(Exception):
+class PersistenceError(DeployError):
     """Base class of every persistence error."""
-
-    def __init__(self, message: str, tip: str) -> None:
-        super().__init__(message)
-        self.tip = tip
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Subclasses take other constructor arguments; pickle the state, not the signature.
-        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class UnreadableStateError(PersistenceError):
@@ -60,6 +46,8 @@ class UnsupportedSchemaError(UnreadableStateError):
 
 class LockTimeoutError(PersistenceError):
     """Another process held the environment lock for longer than the lock timeout."""
+
+    exit_code = ExitCode.LOCKED
 
     def __init__(
         self,

@@ -70,6 +70,9 @@ class JsonFileRepository:
             raise ValueError("lock_timeout must not be negative")
         self._data_dir = Path(data_dir)
         self._lock_timeout = lock_timeout
+        self._seq_under_lock: dict[str, int] = {}
+        """The last sequence number this repository read or wrote for an environment, while it holds the
+        environment's lock: no other process can have changed the file since, so `save` needn't reread it."""
 
     @property
     def data_dir(self) -> Path:
@@ -104,10 +107,15 @@ class JsonFileRepository:
         Raises LockTimeoutError (naming the holder PID) after `lock_timeout` seconds.
         """
         lock_path = self.lock_path(name)
-        with EnvironmentLocks.hold(
-            name.value, lock_path, self._lock_timeout, before_release=lambda: _forget_if_unused(lock_path)
-        ):
-            yield
+        outermost = not EnvironmentLocks.held_here(lock_path)
+        try:
+            with EnvironmentLocks.hold(
+                name.value, lock_path, self._lock_timeout, before_release=lambda: _forget_if_unused(lock_path)
+            ):
+                yield
+        finally:
+            if outermost:
+                self._seq_under_lock.pop(name.value, None)
 
     def is_locked(self, name: EnvironmentName) -> bool:
         """Whether a command (in any process, this thread included) holds the environment's lock now.
@@ -135,6 +143,8 @@ class JsonFileRepository:
         env = to_environment(parse_document(raw, path), path)
         if env.name != name:
             raise CorruptStateError(path, f"it describes environment '{env.name}', not '{name}'")
+        if EnvironmentLocks.held_here(self.lock_path(name)):
+            self._seq_under_lock[name.value] = env.last_seq
         return env
 
     def save(self, env: Environment[State]) -> None:
@@ -148,12 +158,16 @@ class JsonFileRepository:
         with self.lock(name):
             ensure_private_dir(path.parent)
             remove_temp_files(path)  # left by writers killed mid-save; we hold the lock
-            on_disk = self.load(name)
-            disk_seq = 0 if on_disk is None else on_disk.last_seq
+            disk_seq = self._seq_under_lock.get(name.value)
+            if disk_seq is None:
+                on_disk = self.load(name)
+                disk_seq = 0 if on_disk is None else on_disk.last_seq
             if disk_seq > env.last_seq:
                 raise StaleStateError(name.value, disk_seq, env.last_seq)
             self._append_events(name, env, disk_seq)
             atomic_write(path, dump_document(env))
+            if EnvironmentLocks.held_here(self.lock_path(name)):
+                self._seq_under_lock[name.value] = env.last_seq
 
     def _append_events(self, name: EnvironmentName, env: Environment[State], disk_seq: int) -> None:
         unsaved = [t for t in env.pending_transitions if t.seq > disk_seq]
@@ -207,6 +221,7 @@ class JsonFileRepository:
             return
         lock_path = self.lock_path(name)
         with self.lock(name):
+            self._seq_under_lock.pop(name.value, None)
             keep = {lock_path.name, pid_path(lock_path).name}
             for entry in env_dir.iterdir():
                 if entry.name in keep:

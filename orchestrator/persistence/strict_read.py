@@ -301,6 +301,7 @@ def _tracker(data: Any, ssh_port: int) -> StoredTracker:
         or not (udp or http)
         or interval < 1
         or type(private) is not bool
+        or (private and udp)
         or database not in DATABASE_DRIVERS
         or any(not 1 <= port <= 65535 or port == ssh_port for port in [*udp, *tcp])
         or len(set(udp)) != len(udp)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestrator.domain.errors import DeployError
 from orchestrator.infrastructure.cache import cache_root
 
 if TYPE_CHECKING:
@@ -33,10 +34,13 @@ PLUGIN_SCRIPT = "pulumi-resource-pulumi-python"
 BUILD_SCRIPT = Path(__file__).with_name("build-pulumi-cli.sh")
 
 
-class ToolchainError(Exception):
+class ToolchainError(DeployError):
     """A Pulumi CLI could not be found or built."""
 
     tip = "Run `torrust-deploy toolchain build` to build the Pulumi CLI from Go modules."
+
+    def __init__(self, message: str, tip: str | None = None) -> None:
+        super().__init__(message, tip or type(self).tip)
 
 
 class PulumiCliNotFoundError(ToolchainError):

@@ -297,7 +297,7 @@ CASES = [
         "configure-before-provision",
         ("configure", ENV),
         2,
-        "state created, but this needs state provisioned",
+        "state created, but `configure` starts from Provisioned, ConfigureFailed or Configured",
         state="created",
         tip=f"torrust-deploy provision {ENV}",
     ),

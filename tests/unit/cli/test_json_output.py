@@ -81,10 +81,10 @@ def test_full_lifecycle_documents(work: Path) -> None:
     assert configured.environment.next_command == f"torrust-deploy release {ENV}"  # the template has a tracker
 
     deployed = RunDocument.model_validate(_ok(work, "deploy", ENV))
-    assert deployed.environment.state == "Configured"
+    assert deployed.environment.state == "Running"  # deploy goes on: release and run the tracker
 
     shown = EnvironmentDocument.model_validate(_ok(work, "show", ENV))
-    assert shown.environment == configured.environment.model_copy(update={"running_pid": None})
+    assert shown.environment == deployed.environment.model_copy(update={"running_pid": None})
     listed = ListDocument.model_validate(_ok(work, "list"))
     assert [env.name for env in listed.environments] == [ENV]
 

@@ -128,7 +128,7 @@ def _make_bad(data_dir: Path) -> None:
     (data_dir / "state-loops").mkdir()
     os.symlink("environment.json", data_dir / "state-loops" / "environment.json")
     _write(data_dir, "not-json", {}).joinpath("environment.json").write_text("{")
-    _write(data_dir, "newer-schema", {**_document(name="newer-schema"), "schema_version": 2})
+    _write(data_dir, "newer-schema", {**_document(name="newer-schema"), "schema_version": 3})
     _write(data_dir, "older-schema", {**_document(name="older-schema"), "schema_version": 0})
     port_as_text = _document(name="port-as-text")
     port_as_text["context"]["ssh"]["port"] = "22"  # type: ignore[index]  # pydantic takes it, the quick path not

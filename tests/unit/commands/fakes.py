@@ -146,3 +146,60 @@ def credentials(tmp_path: Path) -> SshCredentials:
     private.write_text("not a real key", encoding="utf-8")
     public.write_text("ssh-ed25519 AAAA test", encoding="utf-8")
     return SshCredentials(private_key_path=private, public_key_path=public)
+
+
+@dataclass
+class FakeReleasePreparer:
+    """Renders nothing; hands the playbooks a marker variable, or fails on request."""
+
+    fail: Exception | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def prepare(self, context: EnvironmentContext, api_token: str, on_output: LineSink) -> Mapping[str, object]:
+        self.calls.append(f"prepare {context.name}")
+        on_output("release rendered")
+        if self.fail:
+            raise self.fail
+        return {"tracker_release_dir": "/opt/torrust-tracker"}
+
+
+@dataclass(frozen=True)
+class FakeCheck:
+    name: str
+    ok: bool = True
+    detail: str = "ok"
+    duration_s: float = 0.01
+
+
+@dataclass
+class FakeTrackerChecks:
+    """A tracker that is healthy and answers every check, unless told otherwise."""
+
+    healthy: bool = True
+    failing_check: str | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def wait_healthy(self, context: EnvironmentContext, timeout_s: float) -> float:
+        self.calls.append("wait_healthy")
+        if not self.healthy:
+            raise TimeoutError("the tracker's health check did not pass within 60 s")
+        return 0.2
+
+    def run_checks(self, context: EnvironmentContext, api_token: str) -> list[FakeCheck]:
+        self.calls.append("run_checks")
+        names = ["health check", "REST API stats", "HTTP announce :7070", "UDP announce :6969"]
+        return [
+            FakeCheck(name, name != self.failing_check, "ok" if name != self.failing_check else "timed out")
+            for name in names
+        ]
+
+
+@dataclass
+class FakeTokens:
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def read(self, name: EnvironmentName) -> str | None:
+        return self.tokens.get(name.value)
+
+    def get_or_create(self, name: EnvironmentName) -> str:
+        return self.tokens.setdefault(name.value, "test-token-0123456789abcdef")

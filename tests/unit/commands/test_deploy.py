@@ -1,4 +1,5 @@
-"""DeployCommand: provision then configure under one lock, with one ansible run for cloud-init and configure."""
+"""DeployCommand: provision then configure with one ansible run for cloud-init and configure; then, with a
+tracker, release and run (tests/unit/commands/test_release_run.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from orchestrator.commands.configure import ConfigureCommand
 from orchestrator.commands.deploy import DeployCommand
 from orchestrator.commands.errors import ConfigureFailedError, ProvisionFailedError
 from orchestrator.commands.provision import ProvisionCommand
+from orchestrator.commands.release import ReleaseCommand
+from orchestrator.commands.run import RunCommand
 from orchestrator.domain import (
     Configured,
     ConfigureFailed,
@@ -22,7 +25,16 @@ from orchestrator.domain import (
 from orchestrator.infrastructure.traces import FileTraceWriter
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.commands.fakes import FakePlaybooks, FakeProvisioner, FakeSsh, ToolError, credentials
+from tests.unit.commands.fakes import (
+    FakePlaybooks,
+    FakeProvisioner,
+    FakeReleasePreparer,
+    FakeSsh,
+    FakeTokens,
+    FakeTrackerChecks,
+    ToolError,
+    credentials,
+)
 
 ALL_PLAYBOOKS = "start wait-cloud-init.yml install-docker.yml install-docker-compose.yml"
 
@@ -33,7 +45,10 @@ def _deploy(tmp_path: Path, playbooks: FakePlaybooks) -> tuple[JsonFileRepositor
     traces = FileTraceWriter(layout)
     provision = ProvisionCommand(repo, FakeProvisioner(), playbooks, FakeSsh(), traces)
     configure = ConfigureCommand(repo, playbooks, traces)
-    return repo, DeployCommand(repo, playbooks, provision, configure)
+    tokens, preparer = FakeTokens(), FakeReleasePreparer()
+    release = ReleaseCommand(repo, playbooks, preparer, tokens, traces)
+    run = RunCommand(repo, playbooks, preparer, tokens, FakeTrackerChecks(), traces)
+    return repo, DeployCommand(playbooks, provision, configure, release, run)
 
 
 def _states(repo: JsonFileRepository) -> list[str]:

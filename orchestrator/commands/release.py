@@ -1,0 +1,69 @@
+"""release: Configured → Releasing → Released | ReleaseFailed.
+
+Also re-runs safely: from ReleaseFailed (retry) and from Released, Running or RunFailed (re-release: a new
+version or config). The tracker keeps running meanwhile; `run` then brings it to the new release.
+
+Steps: render the release on the controller (the image built once, the compose file, TOML and the env file
+with the API token into `build/{env}/release/`) → upload it to the host → load the image there (no
+registry). The two host steps are one ansible-playbook run; both playbooks are idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+
+from orchestrator.commands.errors import ReleaseFailedError
+from orchestrator.commands.playbook_run import PlaybookRun
+from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
+from orchestrator.commands.progress import ProgressObserver
+from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
+from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer
+from orchestrator.domain import Environment, Releasable, Released, ReleaseStep
+from orchestrator.persistence import EnvironmentRepository
+
+PLAYBOOKS = {
+    ReleaseStep.UPLOAD_RELEASE: "upload-tracker-release.yml",
+    ReleaseStep.LOAD_IMAGE: "load-tracker-image.yml",
+}
+
+
+class ReleaseCommand(StateChangingCommand):
+    def __init__(
+        self,
+        repository: EnvironmentRepository,
+        playbooks: PlaybookRunner,
+        preparer: ReleasePreparer,
+        tokens: ApiTokens,
+        traces: TraceWriter,
+        observer: ProgressObserver | None = None,
+        cancelled: CancelToken = never_cancelled,
+    ) -> None:
+        super().__init__(repository, traces, observer, cancelled)
+        self._playbooks = playbooks
+        self._preparer = preparer
+        self._tokens = tokens
+        self.changed_tasks = 0
+
+    def execute(self, env: Environment[Releasable]) -> Environment[Released]:
+        """The run itself, under the caller's hold of the environment's lock."""
+        releasing = env.start_releasing()
+        self._saver.save(releasing)
+        runner = self._steps("release", list(ReleaseStep))
+        context = releasing.context
+        self.changed_tasks = 0
+        try:
+            token = self._tokens.get_or_create(env.name)
+            extravars: Mapping[str, object] = runner.run(
+                ReleaseStep.RENDER_RELEASE, lambda: self._preparer.prepare(context, token, runner.sink)
+            )
+            with PlaybookRun(self._playbooks, context, list(PLAYBOOKS.values()), extravars) as run:
+                for step, playbook in PLAYBOOKS.items():
+                    self.changed_tasks += runner.run(step, partial(run.wait, playbook, runner.sink))
+        except StepFailedError as failed:
+            failure = runner.failure(failed, self._traces, str(env.name))
+            self._saver.save(releasing.fail_releasing(failure))
+            raise ReleaseFailedError(str(env.name), failure) from failed.error
+        released = releasing.complete_releasing()
+        self._saver.save(released)
+        return released

@@ -1,0 +1,68 @@
+"""run: Released → Starting → Running | RunFailed.
+
+Also re-runs safely: from RunFailed (retry) and from Running (`docker compose up -d` changes nothing when
+nothing changed, and recreates the tracker after a re-release).
+
+Steps: start the tracker's compose stack on the host and wait for the container's own health check
+(ansible-runner; on failure the container's last log lines reach the trace) → wait from the controller
+until the health-check endpoint answers Ok (what users and `test` reach).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from orchestrator.commands.errors import RunFailedError
+from orchestrator.commands.playbook_run import PlaybookRun
+from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
+from orchestrator.commands.progress import ProgressObserver
+from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
+from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer, TrackerChecks
+from orchestrator.domain import Environment, Runnable, Running, RunStep, Starting
+from orchestrator.persistence import EnvironmentRepository
+
+START_TRACKER_PLAYBOOK = "start-tracker.yml"
+HEALTH_TIMEOUT_S = 60.0
+
+
+class RunCommand(StateChangingCommand):
+    def __init__(
+        self,
+        repository: EnvironmentRepository,
+        playbooks: PlaybookRunner,
+        preparer: ReleasePreparer,
+        tokens: ApiTokens,
+        checks: TrackerChecks,
+        traces: TraceWriter,
+        observer: ProgressObserver | None = None,
+        cancelled: CancelToken = never_cancelled,
+    ) -> None:
+        super().__init__(repository, traces, observer, cancelled)
+        self._playbooks = playbooks
+        self._preparer = preparer
+        self._tokens = tokens
+        self._checks = checks
+
+    def execute(self, env: Environment[Runnable]) -> Environment[Running]:
+        """The run itself, under the caller's hold of the environment's lock."""
+        starting = env.start_running()
+        self._saver.save(starting)
+        runner = self._steps("run", list(RunStep))
+        context = starting.context
+        try:
+            extravars = self._extravars(starting)
+            with PlaybookRun(self._playbooks, context, [START_TRACKER_PLAYBOOK], extravars) as run:
+                runner.run(RunStep.START_TRACKER, lambda: run.wait(START_TRACKER_PLAYBOOK, runner.sink))
+            runner.run(RunStep.WAIT_HEALTHY, lambda: self._checks.wait_healthy(context, HEALTH_TIMEOUT_S))
+        except StepFailedError as failed:
+            failure = runner.failure(failed, self._traces, str(env.name))
+            self._saver.save(starting.fail_running(failure))
+            raise RunFailedError(str(env.name), failure) from failed.error
+        running = starting.complete_running()
+        self._saver.save(running)
+        return running
+
+    def _extravars(self, env: Environment[Starting]) -> Mapping[str, object]:
+        # The playbook's variables are the release's (folder, project, health wait); rendering again is
+        # cheap and writes the same bytes, so `run` needs nothing remembered from `release`.
+        return self._preparer.prepare(env.context, self._tokens.get_or_create(env.name), lambda _line: None)

@@ -1,0 +1,94 @@
+"""The tracker adapters the commands use: the release preparer (image + rendered files) and the checks.
+
+`TrackerReleasePreparer` has the image ready — built once with cargo and packaged without any registry
+(`artifact.TrackerArtifacts`), or the registry reference the config names — and renders the release into
+`build/{env}/release/`. `TrackerProbe` talks to the running tracker from the controller (`probe`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from orchestrator.domain import EnvironmentContext, TrackerSettings
+from orchestrator.infrastructure.tracker.artifact import TrackerArtifacts
+from orchestrator.infrastructure.tracker.probe import CheckResult, check_health, run_checks
+from orchestrator.infrastructure.tracker.release import (
+    TrackerImageSource,
+    release_extravars,
+    render_release,
+)
+from orchestrator.layout import WorkingDirLayout
+
+LineSink = Callable[[str], None]
+_HEALTH_POLL_S = 0.25
+
+
+class TrackerNotConfiguredError(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"environment '{name}' has no tracker section")
+
+
+class TrackerHealthTimeoutError(Exception):
+    """The health-check endpoint did not answer Ok in time."""
+
+
+def _tracker(context: EnvironmentContext) -> TrackerSettings:
+    if context.tracker is None:
+        raise TrackerNotConfiguredError(str(context.name))
+    return context.tracker
+
+
+def _address(context: EnvironmentContext) -> str:
+    if not context.instance_ip:
+        raise TrackerHealthTimeoutError(f"environment '{context.name}' has no instance address")
+    return context.instance_ip
+
+
+class TrackerReleasePreparer:
+    """Renders an environment's release (compose file, TOML, env file) and has its image ready."""
+
+    def __init__(self, layout: WorkingDirLayout, artifacts: TrackerArtifacts | None = None) -> None:
+        self._layout = layout
+        self._artifacts = artifacts
+
+    def image_source(self, settings: TrackerSettings, on_output: LineSink) -> TrackerImageSource:
+        """The registry reference the config names, or the image built and packaged here (once)."""
+        if settings.image is not None:
+            return TrackerImageSource.registry(settings.image)
+        artifacts = self._artifacts or TrackerArtifacts()
+        image = artifacts.ensure_image(settings.version)
+        on_output(f"tracker image {image.tag}: {image.archive} ({image.size / 1e6:.1f} MB)")
+        return TrackerImageSource.offline(image.archive, image.tag, image.changes)
+
+    def prepare(self, context: EnvironmentContext, api_token: str, on_output: LineSink) -> Mapping[str, object]:
+        settings = _tracker(context)
+        source = self.image_source(settings, on_output)
+        out_dir = self._layout.environment_build_dir(str(context.name)) / "release"
+        files = render_release(settings, source.tag, api_token, out_dir)
+        on_output(f"release rendered into {files.directory}")
+        return release_extravars(files, source)
+
+
+class TrackerProbe:
+    """The running tracker, as the controller reaches it."""
+
+    def __init__(self, timeout_s: float = 5.0) -> None:
+        self._timeout_s = timeout_s
+
+    def wait_healthy(self, context: EnvironmentContext, timeout_s: float) -> float:
+        settings, host = _tracker(context), _address(context)
+        began = time.monotonic()
+        while True:
+            result = check_health(host, settings.health_check_port, min(self._timeout_s, 2.0))
+            if result.ok:
+                return time.monotonic() - began
+            if time.monotonic() - began > timeout_s:
+                raise TrackerHealthTimeoutError(
+                    f"the tracker's health check at {host}:{settings.health_check_port} did not pass within "
+                    f"{timeout_s:.0f} s: {result.detail}"
+                )
+            time.sleep(_HEALTH_POLL_S)
+
+    def run_checks(self, context: EnvironmentContext, api_token: str) -> Sequence[CheckResult]:
+        return run_checks(_address(context), _tracker(context), api_token, self._timeout_s)

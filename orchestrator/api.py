@@ -52,6 +52,7 @@ from orchestrator.domain import (
     Environment,
     EnvironmentName,
     ExitCode,
+    NoTrackerError,
     Provisionable,
     Provisioned,
     ProvisionFailed,
@@ -59,6 +60,7 @@ from orchestrator.domain import (
     Released,
     Runnable,
     Running,
+    TrackerSettings,
 )
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import EnvironmentRepository, JsonFileRepository
@@ -95,6 +97,16 @@ class PurgeRefusedError(DeployError):
         super().__init__(
             f"environment '{name}' is {state}; purging it would orphan its instance",
             f"Run `torrust-deploy destroy {name}` first, or purge with --force to drop the record anyway.",
+        )
+
+
+class ConfigNameMismatchError(DeployError):
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, config_name: str, env_name: str) -> None:
+        super().__init__(
+            f"the config file describes environment '{config_name}', not '{env_name}'",
+            f"Pass the config of '{env_name}' (its `name` field must be `{env_name}`).",
         )
 
 
@@ -328,12 +340,32 @@ class Deployer:
     def _configure(self, env: object) -> CommandResult[Environment[Configured]]:
         return self._run(env, "configure", self._configure_command, lambda c, e: c.execute(e))
 
-    def release(self, env: Environment[Releasable] | EnvRef) -> Environment[Released]:
-        """Put the tracker's release on the host: image (no registry), compose file, config, token."""
-        return self._release(env).environment
+    def release(
+        self, env: Environment[Releasable] | EnvRef, tracker: TrackerSettings | None = None
+    ) -> Environment[Released]:
+        """Put the tracker's release on the host: image (no registry), compose file, config, token.
+        `tracker` replaces the environment's tracker settings (see `tracker_of`); `run` then applies it."""
+        return self._release(env, tracker).environment
 
-    def _release(self, env: object) -> CommandResult[Environment[Released]]:
-        return self._run(env, "release", self._release_command, lambda c, e: c.execute(e))
+    def release_result(self, env: object, tracker: TrackerSettings | None = None) -> CommandResult[Any]:
+        """`release`, with the stale-state flag (see `run_command`)."""
+        return self._release(env, tracker)
+
+    def _release(self, env: object, tracker: TrackerSettings | None = None) -> CommandResult[Environment[Released]]:
+        if tracker is not None and not isinstance(tracker, TrackerSettings):
+            raise TypeError(f"tracker must be TrackerSettings (see Deployer.tracker_of), got {tracker!r}")
+        return self._run(env, "release", self._release_command, lambda c, e: c.execute(e, tracker))
+
+    def tracker_of(self, env: EnvRef | Environment[Any], config: EnvironmentConfig) -> TrackerSettings:
+        """The tracker section of `config` for a re-release of `env`: the config must name that environment
+        and have a tracker section."""
+        current = self.show(env)
+        if config.name != str(current.name):
+            raise ConfigNameMismatchError(config.name, str(current.name))
+        settings = config.tracker_settings()
+        if settings is None:
+            raise NoTrackerError(str(current.name))
+        return settings
 
     def run(self, env: Environment[Runnable] | EnvRef) -> Environment[Running]:
         """Start the released tracker and wait until its health check passes."""

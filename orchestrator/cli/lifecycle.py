@@ -7,6 +7,7 @@ one state check (an unknown name or a wrong state fails before any adapter is bu
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -56,13 +57,35 @@ def configure(ctx: typer.Context, name: EnvArg) -> None:
     _run_lifecycle(ctx, "configure", name)
 
 
-def release(ctx: typer.Context, name: EnvArg) -> None:
+def release(
+    ctx: typer.Context,
+    name: EnvArg,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="The environment's config file: its `tracker` section replaces the stored one (a new version "
+            "or config).",
+        ),
+    ] = None,
+) -> None:
     """Put the tracker on the host: its image (built here, no registry), compose file, config and token.
 
     From Configured; re-run after a failure it continues safely, and on a released or running
-    environment it ships a changed config or version (then `run` applies it).
+    environment it ships a changed config or version (`-f FILE`; then `run` applies it).
     """
-    _run_lifecycle(ctx, "release", name)
+
+    def body() -> None:
+        from orchestrator.config import load_config
+
+        deployer = deployer_for(ctx)
+        tracker = None if file is None else deployer.tracker_of(name, load_config(file))
+        result = deployer.release_result(name, tracker)
+        stale_warning(result)
+        print_run_result(ctx, result)
+
+    run_command(ctx, body)
 
 
 def run(ctx: typer.Context, name: EnvArg) -> None:

@@ -19,7 +19,7 @@ from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cance
 from orchestrator.commands.progress import ProgressObserver
 from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer
-from orchestrator.domain import Environment, Releasable, Released, ReleaseStep
+from orchestrator.domain import Environment, Releasable, Released, ReleaseStep, TrackerSettings
 from orchestrator.persistence import EnvironmentRepository
 
 PLAYBOOKS = {
@@ -45,9 +45,10 @@ class ReleaseCommand(StateChangingCommand):
         self._tokens = tokens
         self.changed_tasks = 0
 
-    def execute(self, env: Environment[Releasable]) -> Environment[Released]:
-        """The run itself, under the caller's hold of the environment's lock."""
-        releasing = env.start_releasing()
+    def execute(self, env: Environment[Releasable], tracker: TrackerSettings | None = None) -> Environment[Released]:
+        """The run itself, under the caller's hold of the environment's lock; `tracker` replaces the
+        environment's tracker settings (a changed config or version)."""
+        releasing = env.start_releasing(tracker)
         self._saver.save(releasing)
         runner = self._steps("release", list(ReleaseStep))
         context = releasing.context

@@ -42,12 +42,8 @@ class VerifyCommand:
             raise NoTrackerError(str(env.name))
         token = self._tokens.read(env.name) or ""
         results: Sequence[CheckOutcome] = self._checks.run_checks(env.context, token)
-        for index, check in enumerate(results, start=1):
-            self._observer.step_started("test", index, len(results), check.name)
-            if check.ok:
-                self._observer.step_finished("test", index, len(results), check.name, check.duration_s)
-            else:
-                self._observer.step_failed("test", index, len(results), check.name, check.duration_s)
+        for check in results:
+            self._observer.detail(f"{check.name}: {'ok' if check.ok else 'FAILED'} — {check.detail}")
         report = TrackerTestReport(str(env.name), tuple(results))
         if not report.passed:
             failed = [(check.name, check.detail) for check in report.failed]

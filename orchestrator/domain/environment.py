@@ -272,13 +272,18 @@ class Environment(Generic[S_co]):
         _check_step(failure, ConfigureStep, "fail_configuring")
         return self._to(ConfigureFailed(failure), "configure", step=failure.step_name)
 
-    def start_releasing(self: Environment[Releasable]) -> Environment[Releasing]:
-        """Configured → Releasing; also a retry from ReleaseFailed and a re-release (new version or config)
-        from Released, Running or RunFailed."""
+    def start_releasing(
+        self: Environment[Releasable], tracker: TrackerSettings | None = None
+    ) -> Environment[Releasing]:
+        """Configured → Releasing; also a retry from ReleaseFailed and a re-release from Released, Running
+        or RunFailed. `tracker`, when given, replaces the tracker's settings (a new version or config)."""
         self._guard(RELEASABLE, "start_releasing")
-        if self._context.tracker is None:
+        if tracker is not None and not isinstance(tracker, TrackerSettings):
+            raise TypeError("tracker must be TrackerSettings or None")
+        context = self._context if tracker is None else replace(self._context, tracker=tracker)
+        if context.tracker is None:
             raise NoTrackerError(str(self.name))
-        return self._to(Releasing(), "release")
+        return self._to(Releasing(), "release", context=context)
 
     def complete_releasing(self: Environment[Releasing]) -> Environment[Released]:
         """Releasing → Released."""

@@ -10,7 +10,8 @@ from orchestrator.config import EnvironmentConfig
 from orchestrator.infrastructure.ssh.wait import ssh_command
 
 MakeConfig = Callable[..., EnvironmentConfig]
-"""`make_config(prefix, *, public_key=None, **lxd)`: a config for a fresh environment, destroyed at the end."""
+"""`make_config(prefix, *, public_key=None, tracker=None, **lxd)`: a config for a fresh environment (with a
+`tracker` section when given), destroyed at the end."""
 
 
 def ssh_run(config: EnvironmentConfig, host: str, *command: str) -> subprocess.CompletedProcess[str]:

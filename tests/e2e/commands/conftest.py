@@ -37,8 +37,10 @@ def make_config(tmp_path: Path, ssh_keypair: SshKeypair, deployer: Deployer, lxd
     """Builds configs for fresh environments; every environment made is destroyed at the end."""
     made: list[EnvironmentConfig] = []
 
-    def make(prefix: str, *, public_key: Path | None = None, **lxd: Any) -> EnvironmentConfig:
-        document = {
+    def make(
+        prefix: str, *, public_key: Path | None = None, tracker: dict[str, Any] | None = None, **lxd: Any
+    ) -> EnvironmentConfig:
+        document: dict[str, Any] = {
             "name": unique_name(prefix),
             "ssh": {
                 "private_key_path": str(ssh_keypair.private_key),
@@ -46,6 +48,8 @@ def make_config(tmp_path: Path, ssh_keypair: SshKeypair, deployer: Deployer, lxd
             },
             "lxd": lxd,
         }
+        if tracker is not None:
+            document["tracker"] = tracker
         config = parse_config(document, tmp_path)
         made.append(config)
         return config

@@ -53,9 +53,9 @@ class ConfigureCommand(StateChangingCommand):
             for step, playbook in PLAYBOOKS.items():
                 self.changed_tasks += runner.run(step, partial(run.wait, playbook, runner.sink))
         except StepFailedError as failed:
-            failure = runner.failure(failed, self._traces, str(env.name))
-            self._saver.save(configuring.fail_configuring(failure))
-            raise ConfigureFailedError(str(env.name), failure) from failed.error
+            raise self._failed(
+                failed, runner, env.name, configuring.fail_configuring, ConfigureFailedError
+            ) from failed.error
         configured = configuring.complete_configuring()
         self._saver.save(configured)
         return configured

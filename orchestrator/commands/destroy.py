@@ -39,9 +39,9 @@ class DestroyCommand(StateChangingCommand):
             runner.run(DestroyStep.REMOVE_STACK, lambda: self._provisioner.remove_stack(context))
             runner.run(DestroyStep.CLEAN_BUILD, lambda: self._playbooks.clean(context))
         except StepFailedError as failed:
-            failure = runner.failure(failed, self._traces, str(env.name))
-            self._saver.save(destroying.fail_destroying(failure))
-            raise DestroyFailedError(str(env.name), failure) from failed.error
+            raise self._failed(
+                failed, runner, env.name, destroying.fail_destroying, DestroyFailedError
+            ) from failed.error
         destroyed = destroying.complete_destroying()
         self._saver.save(destroyed)
         return destroyed

@@ -59,9 +59,9 @@ class ProvisionCommand(StateChangingCommand):
         try:
             outputs = self._run_steps(provisioning, runner, run)
         except StepFailedError as failed:
-            failure = runner.failure(failed, self._traces, str(env.name))
-            self._saver.save(provisioning.fail_provisioning(failure))
-            raise ProvisionFailedError(str(env.name), failure) from failed.error
+            raise self._failed(
+                failed, runner, env.name, provisioning.fail_provisioning, ProvisionFailedError
+            ) from failed.error
         provisioned = provisioning.complete_provisioning(outputs.ipv4)
         self._saver.save(provisioned)
         return provisioned

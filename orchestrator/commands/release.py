@@ -62,9 +62,7 @@ class ReleaseCommand(StateChangingCommand):
                 for step, playbook in PLAYBOOKS.items():
                     self.changed_tasks += runner.run(step, partial(run.wait, playbook, runner.sink))
         except StepFailedError as failed:
-            failure = runner.failure(failed, self._traces, str(env.name))
-            self._saver.save(releasing.fail_releasing(failure))
-            raise ReleaseFailedError(str(env.name), failure) from failed.error
+            raise self._failed(failed, runner, env.name, releasing.fail_releasing, ReleaseFailedError) from failed.error
         released = releasing.complete_releasing()
         self._saver.save(released)
         return released

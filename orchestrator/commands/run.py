@@ -55,9 +55,7 @@ class RunCommand(StateChangingCommand):
                 runner.run(RunStep.START_TRACKER, lambda: run.wait(START_TRACKER_PLAYBOOK, runner.sink))
             runner.run(RunStep.WAIT_HEALTHY, lambda: self._checks.wait_healthy(context, HEALTH_TIMEOUT_S))
         except StepFailedError as failed:
-            failure = runner.failure(failed, self._traces, str(env.name))
-            self._saver.save(starting.fail_running(failure))
-            raise RunFailedError(str(env.name), failure) from failed.error
+            raise self._failed(failed, runner, env.name, starting.fail_running, RunFailedError) from failed.error
         running = starting.complete_running()
         self._saver.save(running)
         return running

@@ -13,13 +13,14 @@ from typing import Protocol, TypeVar
 
 from orchestrator.commands.ports import CancelToken, never_cancelled
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
-from orchestrator.domain import AnyEnvironment, FailureContext, Step
+from orchestrator.domain import AnyEnvironment, EnvironmentName, FailureContext, Step
 from orchestrator.domain.failure import INTERRUPTED
 from orchestrator.persistence import EnvironmentRepository
 
 __all__ = ["INTERRUPTED", "SafeSaver", "StateChangingCommand", "StepFailedError", "StepRunner", "TraceWriter"]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Exception)
 log = logging.getLogger("orchestrator.commands")
 
 
@@ -145,3 +146,17 @@ class StateChangingCommand:
 
     def _steps(self, command: str, steps: Sequence[Step]) -> StepRunner:
         return StepRunner(command, steps, self._observer, self._cancelled)
+
+    def _failed(
+        self,
+        failed: StepFailedError,
+        runner: StepRunner,
+        name: EnvironmentName,
+        fail: Callable[[FailureContext], AnyEnvironment],
+        error: Callable[[str, FailureContext], E],
+    ) -> E:
+        """The one failure block of every command: write the step's trace, save the failed state (`fail`,
+        e.g. `provisioning.fail_provisioning`) and return the command's error for the caller to raise."""
+        failure = runner.failure(failed, self._traces, str(name))
+        self._saver.save(fail(failure))
+        return error(str(name), failure)

@@ -298,6 +298,7 @@ SCHEMAS: dict[str, type[_Ok]] = {
     "destroy": RunDocument,
     "purge": PurgeDocument,
     "show": EnvironmentDocument,
+    "show --token": TokenDocument,
     "list": ListDocument,
     "register": RunDocument,
     "check": CheckDocument,
@@ -326,7 +327,7 @@ def validate_output(command: str, text: str) -> BaseModel:
             raise ValueError(f"error document of command {error.command!r}, expected {command!r}")
         return error
     result = SCHEMAS[command].model_validate(document)
-    if result.command != command:
+    if result.command != command.split(" --")[0]:  # `show --token`: a document of `show`
         raise ValueError(f"document of command {result.command!r}, expected {command!r}")
     return result
 

@@ -53,10 +53,12 @@ def make_environment(work: Path, state: str, adapters: Adapters) -> None:
     """Environment `demo` from `work/env.json`, brought to `state` through the API with fake adapters."""
     deployer = Deployer(working_dir=work, adapters=adapters)
     env = deployer.create(load_config(work / "env.json"))
-    if state in ("provisioned", "configured"):
+    if state in ("provisioned", "configured", "running"):
         deployer.provision(env)
-    if state == "configured":
+    if state in ("configured", "running"):
         deployer.configure(ENV)
+    if state == "running":
+        deployer.run(deployer.release(ENV))
     if state == "destroyed":
         deployer.destroy(ENV)
     assert type(deployer.show(ENV).state).__name__.lower() == state

@@ -22,8 +22,8 @@ from orchestrator.cli.schemas import (
 from orchestrator.domain import FailureContext
 from orchestrator.persistence import JsonFileRepository
 from tests.support.cli import ENV, make_environment, run_cli
-from tests.unit.commands.fakes import FakeProvisioner, ToolError
-from tests.unit.domain.environments import BUILDERS, created
+from tests.support.environments import BUILDERS, created
+from tests.support.fakes import FakeProvisioner, ToolError
 
 pytestmark = pytest.mark.usefixtures("fakes")
 
@@ -193,10 +193,13 @@ def test_every_documented_command_exists_in_the_cli() -> None:
 
     root = get_command(app)
     for command in SCHEMAS:
+        path, _, option = command.partition(" --")
         current = root
-        for part in command.split():
+        for part in path.split():
             current = current.get_command(None, part)  # type: ignore[attr-defined]
             assert current is not None, command
+        if option:  # a document of a command with an option, e.g. `show --token`
+            assert any(f"--{option}" in param.opts for param in current.params), command
 
 
 def _no_pulumi_on_path_and_a_cache_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

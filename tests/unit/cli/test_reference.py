@@ -34,8 +34,8 @@ def test_the_hidden_command_prints_the_reference(tmp_path: Path) -> None:
 def test_the_reference_covers_every_visible_command_and_the_exit_codes() -> None:
     text = render_reference(app)
 
-    for command in SCHEMAS:
-        assert f"### `torrust-deploy {command}`" in text
+    for command in SCHEMAS:  # `show --token` is a document of `show`
+        assert f"### `torrust-deploy {command.split(' --')[0]}`" in text
     assert "cli-reference" not in text.split("## Commands", 1)[1]
     for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |"):
         assert code in text

@@ -7,14 +7,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.ci import in_ci
+from tests.support.keys import SshKeypair, make_keypair
 
 if TYPE_CHECKING:
     from orchestrator.lab.local_lab import LabStatus
@@ -45,25 +44,7 @@ def lab() -> LabStatus:
     return status
 
 
-@dataclass(frozen=True)
-class SshKeypair:
-    private_key: Path
-    #: The public key line (``ssh-ed25519 AAAA… comment``).
-    public_key: str
-
-    @property
-    def public_key_path(self) -> Path:
-        return self.private_key.with_name(self.private_key.name + ".pub")
-
-
 @pytest.fixture
 def ssh_keypair(tmp_path: Path) -> SshKeypair:
     """A fresh ed25519 key pair without a passphrase."""
-    private_key = tmp_path / "id_ed25519"
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "torrust-deploy-e2e", "-f", str(private_key)],
-        check=True,
-        capture_output=True,
-    )
-    public_key = private_key.with_name(private_key.name + ".pub").read_text(encoding="utf-8").strip()
-    return SshKeypair(private_key=private_key, public_key=public_key)
+    return make_keypair(tmp_path / "id_ed25519", comment="torrust-deploy-e2e")

@@ -12,8 +12,8 @@ import pytest
 
 from orchestrator.api import Deployer
 from orchestrator.config import EnvironmentConfig, parse_config
-from tests.e2e.conftest import SshKeypair
 from tests.support.e2e import MakeConfig
+from tests.support.keys import SshKeypair
 
 
 def unique_name(prefix: str) -> str:

@@ -26,8 +26,8 @@ from orchestrator.domain import (
     ProvisionFailed,
     ProvisionStep,
 )
-from tests.e2e.conftest import SshKeypair
 from tests.support.e2e import MakeConfig, ssh_run
+from tests.support.keys import SshKeypair
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "torrust-deploy")

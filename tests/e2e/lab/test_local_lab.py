@@ -16,7 +16,7 @@ import pytest
 from orchestrator.infrastructure.pulumi.lxd_provider import wait_for_ipv4
 from orchestrator.infrastructure.ssh.wait import ssh_command
 from orchestrator.lab.local_lab import Lab, LabStatus
-from tests.e2e.conftest import SshKeypair
+from tests.support.keys import SshKeypair
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pytest
 from orchestrator.domain import Destroying, EnvironmentName
 from orchestrator.persistence import JsonFileRepository
 from tests.integration.persistence import workers
-from tests.unit.domain.environments import created
+from tests.support.environments import created
 
 pytestmark = pytest.mark.integration
 

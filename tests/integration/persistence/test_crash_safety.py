@@ -14,7 +14,7 @@ from orchestrator.domain import Destroying, EnvironmentName
 from orchestrator.persistence import JsonFileRepository
 from orchestrator.persistence.files import is_temp_of
 from tests.integration.persistence import workers
-from tests.unit.domain.environments import created
+from tests.support.environments import created
 
 pytestmark = pytest.mark.integration
 

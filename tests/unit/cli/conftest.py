@@ -7,25 +7,16 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from orchestrator.api import Adapters, Deployer
 from orchestrator.cli.logs import teardown_logging
-from orchestrator.commands.ports import InstanceObservation
 from orchestrator.config import config_template
-from orchestrator.domain import EnvironmentContext
 from tests.support.cli import ENV, write_config
+from tests.support.fakes import fake_adapters
 from tests.support.keys import make_keypair
-from tests.unit.commands.fakes import (
-    FakePlaybooks,
-    FakeProvisioner,
-    FakeReleasePreparer,
-    FakeSsh,
-    FakeTrackerChecks,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -57,28 +48,9 @@ def work(tmp_path: Path, key_store: Path) -> Path:
     return work
 
 
-@dataclass
-class FakeInspector:
-    """Sees the instance the fake provisioner made, running at its address."""
-
-    ipv4: str = "10.200.77.10"
-
-    def observe(self, context: EnvironmentContext) -> InstanceObservation:
-        return InstanceObservation(
-            instance_exists=True, status="Running", ipv4=self.ipv4, profile_exists=True, profile_differences=()
-        )
-
-
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Adapters:
     """Fake Pulumi/ansible/ssh adapters behind every `Deployer` (the real trace writer and repository)."""
-    adapters = Adapters(
-        provisioner=FakeProvisioner(),
-        playbooks=FakePlaybooks(),
-        ssh=FakeSsh(),
-        inspector=FakeInspector(),
-        release=FakeReleasePreparer(),
-        tracker=FakeTrackerChecks(),
-    )
+    adapters = fake_adapters()
     monkeypatch.setattr(Deployer, "adapters", property(lambda self: adapters))
     return adapters

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.domain.environments import created
+from tests.support.environments import created
 
 CLI = str(Path(sys.executable).with_name("torrust-deploy"))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.domain.environments import BUILDERS
+from tests.support.environments import BUILDERS
 
 HEAVY = ("pulumi", "ansible", "ansible_runner", "pylxd")
 ROOT = Path(__file__).resolve().parents[3]

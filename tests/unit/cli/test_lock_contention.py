@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.domain.environments import created
+from tests.support.environments import created
 
 CLI = str(Path(sys.executable).with_name("torrust-deploy"))
 HOLDER = """

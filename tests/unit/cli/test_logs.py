@@ -9,7 +9,7 @@ from pathlib import Path
 
 from orchestrator.api import Adapters
 from tests.support.cli import ENV, make_environment, run_cli
-from tests.unit.commands.fakes import FakeProvisioner, ToolError
+from tests.support.fakes import FakeProvisioner, ToolError
 
 
 def _records(path: Path) -> list[dict[str, object]]:

@@ -28,8 +28,8 @@ from orchestrator.config import ConfigError
 from orchestrator.domain import Created, EnvironmentName, FailureContext, ProvisionStep, WrongStateError
 from orchestrator.persistence import JsonFileRepository, LockTimeoutError
 from tests.support.cli import ENV, error_lines, make_environment, run_cli
-from tests.unit.commands.fakes import FakePlaybooks, ToolError
-from tests.unit.domain.environments import BUILDERS
+from tests.support.environments import BUILDERS
+from tests.support.fakes import FakePlaybooks, ToolError
 
 STEP_DONE = re.compile(r"^\[(\d)/(\d)\] [A-Z][a-z ]+ … done \(\d+\.\d s\)$")
 

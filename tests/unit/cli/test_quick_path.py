@@ -27,7 +27,7 @@ from orchestrator.persistence import JsonFileRepository
 from orchestrator.persistence.locking import pid_path
 from orchestrator.persistence.models import dump_document
 from orchestrator.persistence.strict_read import read_environment
-from tests.unit.domain.environments import BUILDERS, VARIANTS
+from tests.support.environments import BUILDERS, VARIANTS
 
 SCRIPT = str(Path(sys.executable).parent / "torrust-deploy")
 FULL_CLI = "import sys; sys.argv[0] = sys.argv.pop(1); from orchestrator.cli.main import main; main()"

@@ -6,7 +6,7 @@ from pathlib import Path
 from orchestrator.commands.check import CheckCommand
 from orchestrator.commands.ports import InstanceObservation
 from orchestrator.domain import Environment, EnvironmentContext, EnvironmentName, Provisioned
-from tests.unit.commands.fakes import credentials
+from tests.support.fakes import credentials
 
 IP = "10.200.77.10"
 

@@ -18,7 +18,7 @@ from orchestrator.domain import (
 from orchestrator.infrastructure.traces import FileTraceWriter
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.commands.fakes import FakePlaybooks, FakeRunningPlaybooks, ToolError, credentials
+from tests.support.fakes import FakePlaybooks, FakeRunningPlaybooks, ToolError, credentials
 
 
 def _provisioned(tmp_path: Path) -> tuple[JsonFileRepository, Environment[Provisioned]]:

@@ -10,7 +10,7 @@ from orchestrator.domain import Destroyed, DestroyFailed, DestroyStep, Environme
 from orchestrator.infrastructure.traces import FileTraceWriter
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.commands.fakes import FakePlaybooks, FakeProvisioner, ToolError, credentials
+from tests.support.fakes import FakePlaybooks, FakeProvisioner, ToolError, credentials
 
 
 def test_destroy_from_created_destroys_the_stack_removes_it_and_cleans_build(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from orchestrator.domain import (
     ProvisionFailed,
 )
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.commands.fakes import credentials
+from tests.support.fakes import credentials
 
 
 def _provisioning(tmp_path: Path) -> AnyEnvironment:

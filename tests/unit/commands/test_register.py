@@ -9,7 +9,7 @@ from orchestrator.domain import Environment, EnvironmentName, Provisioned, Provi
 from orchestrator.infrastructure.traces import FileTraceWriter
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.commands.fakes import FakePlaybooks, FakeSsh, credentials
+from tests.support.fakes import FakePlaybooks, FakeSsh, credentials
 
 
 def test_register_checks_ssh_and_cloud_init_at_the_given_port_and_records_the_host(tmp_path: Path) -> None:

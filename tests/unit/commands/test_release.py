@@ -23,7 +23,7 @@ from orchestrator.domain import (
 from orchestrator.infrastructure.traces import FileTraceWriter
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.persistence import JsonFileRepository
-from tests.unit.commands.fakes import (
+from tests.support.fakes import (
     FakePlaybooks,
     FakeReleasePreparer,
     FakeTokens,

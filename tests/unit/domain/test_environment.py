@@ -35,7 +35,7 @@ from orchestrator.domain import (
     State,
     WrongStateError,
 )
-from tests.unit.domain.environments import BUILDERS, IP, SSH, created, failure
+from tests.support.environments import BUILDERS, IP, SSH, created, failure
 
 ALL_TAGS = list(BUILDERS)
 

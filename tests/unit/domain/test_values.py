@@ -16,7 +16,7 @@ from orchestrator.domain import (
     ProvisionStep,
     SshCredentials,
 )
-from tests.unit.domain.environments import SSH, created, failure
+from tests.support.environments import SSH, created, failure
 
 
 def test_ssh_credentials_default_to_user_torrust_on_port_22() -> None:

@@ -8,7 +8,7 @@ import pytest
 from orchestrator.domain import Provisioned
 from orchestrator.persistence import JsonFileRepository, StaleStateError, TransitionEvent
 from orchestrator.persistence import repository as repository_module
-from tests.unit.domain.environments import IP, created
+from tests.support.environments import IP, created
 
 
 def event_lines(repo: JsonFileRepository, env_name: str) -> list[dict[str, object]]:

@@ -9,7 +9,7 @@ import pytest
 from orchestrator.domain import EnvironmentName
 from orchestrator.persistence import JsonFileRepository
 from orchestrator.persistence.files import atomic_write, temp_name
-from tests.unit.domain.environments import BUILDERS, created
+from tests.support.environments import BUILDERS, created
 
 
 def mode(path: Path) -> int:

@@ -10,7 +10,7 @@ import pytest
 from orchestrator.domain import EnvironmentName
 from orchestrator.persistence import JsonFileRepository, LockTimeoutError
 from orchestrator.persistence.locking import process_alive, read_holder_pid
-from tests.unit.domain.environments import created
+from tests.support.environments import created
 
 NAME = EnvironmentName("e2e")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from orchestrator.persistence import JsonFileRepository
 from orchestrator.persistence.lock_holder import read_holder_pid, running_holder_pid
 from orchestrator.persistence.locking import pid_path
-from tests.unit.domain.environments import created
+from tests.support.environments import created
 
 
 def _dead_pid() -> int:

@@ -14,7 +14,7 @@ from orchestrator.domain import (
     ProvisionFailed,
 )
 from orchestrator.persistence import EnvironmentRepository, JsonFileRepository
-from tests.unit.domain.environments import BUILDERS, created
+from tests.support.environments import BUILDERS, created
 
 
 @pytest.mark.parametrize("tag", list(BUILDERS))

@@ -67,7 +67,7 @@ from orchestrator.persistence.strict_read import (
     read_environment,
     valid_environment_name,
 )
-from tests.unit.domain.environments import BUILDERS, VARIANTS
+from tests.support.environments import BUILDERS, VARIANTS
 
 if TYPE_CHECKING:
     from orchestrator.persistence.strict_read import StoredEnvironment

@@ -13,7 +13,7 @@ from orchestrator.persistence import (
     UnreadableStateError,
     UnsupportedSchemaError,
 )
-from tests.unit.domain.environments import BUILDERS, created
+from tests.support.environments import BUILDERS, created
 
 NAME = EnvironmentName("e2e")
 

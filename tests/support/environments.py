@@ -1,4 +1,4 @@
-"""Builders of environments in every state, shared by domain and persistence tests."""
+"""Builders of environments in every state, reached through real transitions (domain, persistence, CLI tests)."""
 
 from __future__ import annotations
 

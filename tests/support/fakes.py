@@ -1,4 +1,5 @@
-"""Fakes for the command ports: record calls, fail on request."""
+"""Fakes for the command ports (record calls, fail on request) and `fake_adapters`, all of them behind one
+`orchestrator.api.Adapters` for a `Deployer` that touches nothing outside its working directory."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.commands.ports import InstanceOutputs, LineSink
+from orchestrator.api import Adapters
+from orchestrator.commands.ports import InstanceObservation, InstanceOutputs, LineSink
 from orchestrator.domain import Environment, EnvironmentContext, EnvironmentName, SshCredentials, State
 from orchestrator.persistence import JsonFileRepository
 
@@ -203,3 +205,27 @@ class FakeTokens:
 
     def get_or_create(self, name: EnvironmentName) -> str:
         return self.tokens.setdefault(name.value, "test-token-0123456789abcdef")
+
+
+@dataclass
+class FakeInspector:
+    """Sees the instance the fake provisioner made, running at its address."""
+
+    ipv4: str = "10.200.77.10"
+
+    def observe(self, context: EnvironmentContext) -> InstanceObservation:
+        return InstanceObservation(
+            instance_exists=True, status="Running", ipv4=self.ipv4, profile_exists=True, profile_differences=()
+        )
+
+
+def fake_adapters() -> Adapters:
+    """Every adapter a `Deployer` uses, faked: Pulumi, ansible, ssh, the LXD inspector, the tracker."""
+    return Adapters(
+        provisioner=FakeProvisioner(),
+        playbooks=FakePlaybooks(),
+        ssh=FakeSsh(),
+        inspector=FakeInspector(),
+        release=FakeReleasePreparer(),
+        tracker=FakeTrackerChecks(),
+    )

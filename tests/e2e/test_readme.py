@@ -46,9 +46,12 @@ def test_quickstart_runs_as_written(tmp_path: Path, lab: Any, cleanup: Cleanup) 
         assert result.returncode == 0, f"README step failed: {step}\n{result.stdout}\n{result.stderr}"
         outputs[step.split("#")[0].strip()] = result.stdout
         if step.startswith(f"torrust-deploy show {name}"):
-            # Between show and destroy: the host really has Docker Compose, reachable as `show` says.
-            assert "State:       Configured" in result.stdout
+            # Between show and destroy: the tracker runs, and the host really has Docker Compose.
+            assert "State:       Running" in result.stdout
+            assert "Announce:    udp://10.200.77." in result.stdout
             _assert_docker_compose_runs(tmp_path, name)
+        if step.startswith(f"torrust-deploy test {name}"):
+            assert result.stdout.splitlines()[-1] == "All 7 checks passed."
 
     assert json.loads((tmp_path / "env.json").read_text())["name"] == name
     assert f"{name}" in outputs["torrust-deploy list"]
@@ -91,6 +94,6 @@ def test_python_example_runs_as_written(tmp_path: Path, lab: Any, cleanup: Clean
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith("10.200.77.")  # print(configured.instance_ip), on the lab bridge
+    assert result.stdout.strip().startswith("10.200.77.")  # print(running.instance_ip), on the lab bridge
     shown = json.loads(run(["-C", "work", "--json", "show", name], tmp_path).stdout)
     assert shown["environment"]["state"] == "Destroyed"

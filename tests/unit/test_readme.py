@@ -41,6 +41,7 @@ def test_quickstart_is_the_newcomers_path() -> None:
         "validate",
         "create environment",
         "deploy",
+        "test",
         "show",
         "list",
         "destroy",

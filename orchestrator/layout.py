@@ -1,4 +1,6 @@
-"""Where an environment's files live under a working directory (see design.md, Persistence)."""
+"""Where an environment's files live under a working directory: `data/{env}/` (its state, events, lock,
+traces and Pulumi backend; the files inside belong to `JsonFileRepository`) and `build/{env}/` (rendered,
+disposable artifacts)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""What every CLI command shares: global options, running a body with errors rendered, the Deployer.
+"""What every CLI feature module shares: the run's global `Options`, `EnvArg` (the ENVIRONMENT argument,
+with shell completion of the names), `run_command` (a command's body with any error rendered as one line
+and a tip, ending with the error's own `DeployError.exit_code`), `deployer_for` (the run's `Deployer`),
+`command_name`, and printing an environment, a lifecycle command's result and its stale-state warning.
 
-`day2.py` imports `Options, options, run_command, deployer_for, print_environment, stale_warning,
-ConfirmationRequiredError` from here; keep those names and signatures stable. `EnvArg` (the
-ENVIRONMENT argument, with shell completion of the names) and `command_name` are meant for it too.
+The feature modules (`setup_commands`, `lifecycle`, `inspection`, `day2`, `toolchain`, `lab`, `artifact`)
+and `main` import from here; keep those names and their signatures stable.
 """
 
 from __future__ import annotations

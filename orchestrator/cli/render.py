@@ -18,31 +18,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from orchestrator.cli import environment_view as view
-from orchestrator.domain import AnyEnvironment, TrackerSettings
+from orchestrator.domain import EXIT_CODE_MEANINGS, AnyEnvironment, ExitCode, TrackerSettings
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_LOCKED = 3
-EXIT_NOT_FOUND = 4
-EXIT_INTERRUPTED = 130
+# The exit codes by their CLI names; the codes and their meanings are defined once, in the domain.
+EXIT_OK = int(ExitCode.OK)
+EXIT_FAILED = int(ExitCode.FAILED)
+EXIT_USAGE = int(ExitCode.USAGE)
+EXIT_LOCKED = int(ExitCode.LOCKED)
+EXIT_NOT_FOUND = int(ExitCode.NOT_FOUND)
+EXIT_DRIFT = int(ExitCode.DRIFT)
+EXIT_INTERRUPTED = int(ExitCode.INTERRUPTED)
 
-EXIT_CODES = {
-    EXIT_OK: "success",
-    EXIT_FAILED: "the command ran and failed (the environment is in a *Failed state; see the trace file), "
-    "or an unexpected error",
-    EXIT_USAGE: "bad usage or invalid input: unknown option, invalid name or config file, unusable key, "
-    "wrong state for the command, confirmation needed but stdin is not a terminal",
-    EXIT_LOCKED: "another torrust-deploy process holds the environment's lock (its PID is in the message)",
-    EXIT_NOT_FOUND: "no such environment in the working directory",
-    5: "`check` found drift between the stored state and the LXD target",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); a command that was running records the step it stopped "
-    "at as its failure first (see `show`)",
-}
+EXIT_CODES: dict[int, str] = {int(code): meaning for code, meaning in EXIT_CODE_MEANINGS.items()}
+"""Every exit code and what it means (docs/cli.md's table), from `orchestrator.domain.EXIT_CODE_MEANINGS`."""
 
 
 # --- progress ----------------------------------------------------------------------------------------

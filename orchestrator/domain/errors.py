@@ -35,7 +35,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     "wrong state for the command, confirmation needed but stdin is not a terminal",
     ExitCode.LOCKED: "another torrust-deploy process holds the environment's lock (its PID is in the message)",
     ExitCode.NOT_FOUND: "no such environment in the working directory",
-    ExitCode.DRIFT: "`check` found drift between the stored state and what is really there",
+    ExitCode.DRIFT: "`check` found drift between the stored state and the LXD target",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); a command that was running records the step it stopped "
     "at as its failure first (see `show`)",
 }

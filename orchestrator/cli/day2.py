@@ -97,14 +97,17 @@ def history(ctx: typer.Context, name: EnvArg) -> None:
         documents = [event.model_dump(mode="json", by_alias=True) for event in events]
         print_json({"ok": True, "command": command_name(ctx), "environment": name, "events": documents})
         return
-    for event in events:
-        before = "" if event.from_state is None else f"{event.from_state} → "
+    from orchestrator.domain import display_name
+
+    for event in events:  # states spelled as `show` spells them (the log keeps the tags)
+        before = "" if event.from_state is None else f"{display_name(event.from_state)} → "
         spent = event.duration_in_previous_state_s
         waited = "" if spent is None else f" after {spent:.1f} s"
         step = f" at step {event.step}" if event.step else ""
+        why = f" — {event.reason}" if event.reason else ""
         print(
             f"{event.time.isoformat(timespec='seconds')}  #{event.seq:<3} {event.command:<9} "
-            f"{before}{event.to_state}{waited}{step}  (pid {event.pid})"
+            f"{before}{display_name(event.to_state)}{waited}{step}  (pid {event.pid}){why}"
         )
 
 

@@ -258,6 +258,7 @@ class EventDoc(BaseModel):
     command: str
     step: str | None = Field(description="The failed step (failures only); `unknown` for an interrupted run.")
     duration_in_previous_state_s: float | None
+    reason: str | None = Field(description="Why it went back to an earlier stage (a repair of drift), else null.")
 
 
 class HistoryDocument(_Ok):

@@ -222,13 +222,13 @@ class Environment(Generic[S_co]):
 
     # -- transitions --------------------------------------------------------------------------------
 
-    def start_provisioning(self: Environment[Provisionable]) -> Environment[Provisioning]:
+    def start_provisioning(self: Environment[Provisionable], reason: str | None = None) -> Environment[Provisioning]:
         """Created → Provisioning; also a retry from ProvisionFailed, and a repair (re-converge the
         instance) from Provisioned, Configured or ConfigureFailed. Not for a registered host."""
         self._guard(PROVISIONABLE, "start_provisioning")
         if self._context.registered:
             raise RegisteredHostError(str(self.name))
-        return self._to(Provisioning(), "provision")
+        return self._to(Provisioning(), "provision", reason=reason)
 
     def start_registering(self: Environment[Created]) -> Environment[Provisioning]:
         """Created → Provisioning for adopting an existing host (no infrastructure is created)."""
@@ -255,11 +255,11 @@ class Environment(Generic[S_co]):
         _check_step(failure, ProvisionStep, "fail_provisioning")
         return self._to(ProvisionFailed(failure), "provision", step=failure.step_name)
 
-    def start_configuring(self: Environment[Configurable]) -> Environment[Configuring]:
+    def start_configuring(self: Environment[Configurable], reason: str | None = None) -> Environment[Configuring]:
         """Provisioned → Configuring; also a retry from ConfigureFailed and a re-run from Configured
         (the playbooks are idempotent)."""
         self._guard(CONFIGURABLE, "start_configuring")
-        return self._to(Configuring(), "configure")
+        return self._to(Configuring(), "configure", reason=reason)
 
     def complete_configuring(self: Environment[Configuring]) -> Environment[Configured]:
         """Configuring → Configured."""
@@ -273,7 +273,7 @@ class Environment(Generic[S_co]):
         return self._to(ConfigureFailed(failure), "configure", step=failure.step_name)
 
     def start_releasing(
-        self: Environment[Releasable], tracker: TrackerSettings | None = None
+        self: Environment[Releasable], tracker: TrackerSettings | None = None, reason: str | None = None
     ) -> Environment[Releasing]:
         """Configured → Releasing; also a retry from ReleaseFailed and a re-release from Released, Running
         or RunFailed. `tracker`, when given, replaces the tracker's settings (a new version or config)."""
@@ -283,7 +283,7 @@ class Environment(Generic[S_co]):
         context = self._context if tracker is None else replace(self._context, tracker=tracker)
         if context.tracker is None:
             raise NoTrackerError(str(self.name))
-        return self._to(Releasing(), "release", context=context)
+        return self._to(Releasing(), "release", context=context, reason=reason)
 
     def complete_releasing(self: Environment[Releasing]) -> Environment[Released]:
         """Releasing → Released."""
@@ -296,10 +296,10 @@ class Environment(Generic[S_co]):
         _check_step(failure, ReleaseStep, "fail_releasing")
         return self._to(ReleaseFailed(failure), "release", step=failure.step_name)
 
-    def start_running(self: Environment[Runnable]) -> Environment[Starting]:
+    def start_running(self: Environment[Runnable], reason: str | None = None) -> Environment[Starting]:
         """Released → Starting; also a retry from RunFailed and a restart from Running."""
         self._guard(RUNNABLE, "start_running")
-        return self._to(Starting(), "run")
+        return self._to(Starting(), "run", reason=reason)
 
     def complete_running(self: Environment[Starting]) -> Environment[Running]:
         """Starting → Running."""
@@ -341,6 +341,7 @@ class Environment(Generic[S_co]):
         *,
         step: str | None = None,
         context: EnvironmentContext | None = None,
+        reason: str | None = None,
     ) -> Environment[T]:
         now = datetime.now(UTC)
         transition = Transition(
@@ -351,6 +352,7 @@ class Environment(Generic[S_co]):
             command=command,
             step=step,
             duration_in_previous_state_s=max(0.0, (now - self._state_since).total_seconds()),
+            reason=reason,
         )
         moved = Environment(
             self._context if context is None else context,
@@ -402,6 +404,7 @@ def _emit(name: EnvironmentName, transition: Transition) -> None:
             "command": transition.command,
             "step": transition.step,
             "seq": transition.seq,
+            "reason": transition.reason,
         },
     )
 

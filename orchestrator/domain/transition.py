@@ -20,3 +20,5 @@ class Transition:
     command: Command
     step: str | None = None
     duration_in_previous_state_s: float | None = None
+    reason: str | None = None
+    """Why the environment went back to an earlier stage, e.g. `deploy` repairing drift it found."""

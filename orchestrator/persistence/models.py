@@ -139,6 +139,8 @@ class TransitionEvent(_Model):
     command: str
     step: str | None = None
     duration_in_previous_state_s: float | None = None
+    reason: str | None = None
+    """Why it went back (a repair); absent from lines written before it existed."""
 
     @classmethod
     def of(cls, name: EnvironmentName, transition: Transition, pid: int) -> TransitionEvent:
@@ -153,6 +155,7 @@ class TransitionEvent(_Model):
             command=transition.command,
             step=transition.step,
             duration_in_previous_state_s=transition.duration_in_previous_state_s,
+            reason=transition.reason,
         )
 
     def to_line(self) -> bytes:

@@ -60,9 +60,21 @@ def test_every_command_prints_its_documented_json_on_a_real_run(tmp_path: Path, 
     assert configured.environment.state == "Configured"
     assert [s.title for s in configured.steps] == ["Install docker", "Install docker compose"]
 
+    released = RunDocument.model_validate(_json(work, "release", name))
+    assert released.environment.state == "Released"
+    assert [s.title for s in released.steps] == ["Render release", "Upload release", "Load image"]
+    running = RunDocument.model_validate(_json(work, "run", name))
+    assert running.environment.state == "Running"
+    assert [s.title for s in running.steps] == ["Start tracker", "Wait healthy"]
+    assert running.environment.tracker is not None
+    assert running.environment.tracker.announce_urls[0] == f"udp://{configured.environment.instance_ip}:6969/announce"
+
     deployed = RunDocument.model_validate(_json(work, "deploy", name))
-    assert deployed.environment.state == "Configured"
-    assert deployed.steps == []  # already configured: nothing to run
+    assert deployed.environment.state == "Running"
+    assert deployed.steps == []  # already running: nothing to run
+    tested = _json(work, "test", name)
+    assert all(check["ok"] for check in tested["checks"]) and len(tested["checks"]) == 7
+    assert len(_json(work, "show --token", name)["api_token"]) >= 32
 
     shown = _json(work, "show", name)["environment"]
     assert shown["ssh"]["command"].endswith(f"torrust@{configured.environment.instance_ip}")

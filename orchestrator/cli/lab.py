@@ -17,7 +17,13 @@ import typer
 
 from orchestrator.cli.common import command_name
 from orchestrator.cli.render import error_document, print_json
-from orchestrator.lab.settings import DEFAULT_BRIDGE, DEFAULT_IPV4_ADDRESS
+from orchestrator.lab.settings import (
+    DEFAULT_BRIDGE,
+    DEFAULT_IPV4_ADDRESS,
+    DEFAULT_STORAGE_DRIVER,
+    DEFAULT_STORAGE_SIZE,
+    StorageDriver,
+)
 
 if TYPE_CHECKING:
     from orchestrator.lab.local_lab import ImageResult, Lab, LabDown, LabStatus
@@ -42,6 +48,23 @@ Ipv4Opt = Annotated[
     typer.Option("--ipv4-address", help="The bridge's IPv4 address with prefix; instances get leases in it."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+PoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--storage-pool",
+        help="Storage pool for instances (the default profile's root disk); created when missing. "
+        "Default: the pool the default profile uses, else `default`.",
+    ),
+]
+DriverOpt = Annotated[
+    str,
+    typer.Option(
+        "--storage-driver",
+        help="Driver of a pool the lab creates: auto (btrfs where the kernel has it, else dir), btrfs or dir. "
+        "An existing pool keeps its driver.",
+    ),
+]
+SizeOpt = Annotated[str, typer.Option("--storage-size", help="Size of a new btrfs pool's loop file (sparse).")]
 
 
 def _progress(message: str) -> None:
@@ -53,10 +76,31 @@ def _root_flag(ctx: typer.Context, name: str) -> bool:
     return bool(getattr(ctx.find_root().obj, name, False))
 
 
-def _lab(bridge: str = DEFAULT_BRIDGE, ipv4_address: str = DEFAULT_IPV4_ADDRESS) -> Lab:
+def _lab(
+    bridge: str = DEFAULT_BRIDGE,
+    ipv4_address: str = DEFAULT_IPV4_ADDRESS,
+    storage_pool: str | None = None,
+    storage_driver: str = DEFAULT_STORAGE_DRIVER,
+    storage_size: str = DEFAULT_STORAGE_SIZE,
+) -> Lab:
+    from orchestrator.lab.errors import InvalidSettingsError
     from orchestrator.lab.local_lab import Lab, LabSettings
+    from orchestrator.lab.settings import STORAGE_DRIVERS
 
-    return Lab(LabSettings(bridge=bridge, ipv4_address=ipv4_address))
+    if storage_driver not in STORAGE_DRIVERS:
+        raise InvalidSettingsError(
+            f"unknown storage driver {storage_driver!r}", tip=f"Use one of {', '.join(STORAGE_DRIVERS)}."
+        )
+    driver: StorageDriver = storage_driver
+    return Lab(
+        LabSettings(
+            bridge=bridge,
+            ipv4_address=ipv4_address,
+            storage_pool=storage_pool,
+            storage_driver=driver,
+            storage_size=storage_size,
+        )
+    )
 
 
 def _run(ctx: typer.Context, body: Callable[[], T], as_json: bool) -> T:
@@ -104,15 +148,32 @@ def status_text(status: LabStatus) -> str:
         f"  lxd           {daemon(status.lxd)}",
         f"  bridge        {status.bridge} "
         + (status.bridge_ipv4_address or "-" if status.bridge_exists else "(missing)"),
-        f"  storage pool  {status.storage_pool} "
-        + (f"({status.storage_pool_driver})" if status.storage_pool_driver else "(missing)"),
+        f"  storage pool  {status.storage_pool} " + _pool_text(status),
         f"  image         {status.image_alias} -> {image}",
         f"  cached image  {status.cached_image or '(not built for the current recipe)'}",
     ]
     if status.problems:
         lines.append("Problems:")
         lines.extend(f"  - {p}" for p in status.problems)
+    if status.storage_hint:
+        lines.append(f"Note: {status.storage_hint}")
     return "\n".join(lines)
+
+
+def _pool_text(status: LabStatus) -> str:
+    """``(btrfs, 24GiB loop file, copy-on-write: image unpacked)``, ``(dir, copies the image)``, ``(missing)``."""
+    driver = status.storage_pool_driver
+    if driver is None:
+        return "(missing)"
+    parts = [driver]
+    if status.storage_pool_size:
+        parts.append(f"{status.storage_pool_size} loop file")
+    if status.copy_on_write:
+        unpacked = {True: "image unpacked", False: "image not unpacked yet", None: "no image"}[status.image_on_pool]
+        parts.append(f"copy-on-write: {unpacked}")
+    else:
+        parts.append("copies the image for every instance")
+    return f"({', '.join(parts)})"
 
 
 def _print_status(ctx: typer.Context, status: LabStatus, as_json: bool) -> None:
@@ -127,11 +188,19 @@ def up_command(
     ctx: typer.Context,
     bridge: BridgeOpt = DEFAULT_BRIDGE,
     ipv4_address: Ipv4Opt = DEFAULT_IPV4_ADDRESS,
+    storage_pool: PoolOpt = None,
+    storage_driver: DriverOpt = DEFAULT_STORAGE_DRIVER,
+    storage_size: SizeOpt = DEFAULT_STORAGE_SIZE,
     json_output: JsonOpt = False,
 ) -> None:
-    """Bring the lab up: packages, lxcfs + lxd daemons, bridge/pool/profile, base image (idempotent)."""
+    """Bring the lab up: packages, lxcfs + lxd daemons, bridge/pool/profile, base image unpacked on the pool
+    (idempotent)."""
     as_json = json_output or _root_flag(ctx, "json")
-    status = _run(ctx, lambda: _lab(bridge, ipv4_address).up(progress=_progress), as_json)
+    status = _run(
+        ctx,
+        lambda: _lab(bridge, ipv4_address, storage_pool, storage_driver, storage_size).up(progress=_progress),
+        as_json,
+    )
     _print_status(ctx, status, as_json)
 
 

@@ -4,8 +4,10 @@
 idempotent: it installs the Debian packages that are missing (:mod:`.packages`), starts ``lxcfs`` and
 the ``lxd`` daemon when they aren't running, recording the PIDs of what it started (:mod:`.daemons`),
 applies the preseed when the daemon's bridge / storage pool / default profile differ from the
-settings (:mod:`.preseed`), and makes sure the image alias points at the image built from the current
-recipe (:mod:`.image`, :mod:`.image_import`). ``down()`` stops only what ``up()`` started.
+settings (:mod:`.preseed`; a new pool is btrfs where the kernel has it, see :mod:`.storage`), makes sure
+the image alias points at the image built from the current recipe (:mod:`.image`, :mod:`.image_import`),
+and has that image unpacked on a copy-on-write pool, so every instance is a snapshot of it.
+``down()`` stops only what ``up()`` started.
 ``status()`` reports all of it without changing anything (:mod:`.status`).
 """
 
@@ -20,11 +22,13 @@ from orchestrator.lab.daemons import Daemons, DaemonStatus, LabDown
 from orchestrator.lab.errors import LabError, NotRootError
 from orchestrator.lab.image import ImageRecipe
 from orchestrator.lab.image_import import ImageResult, describe_image, ensure_image
+from orchestrator.lab.lxd_api import LxdApi
 from orchestrator.lab.packages import ensure_packages
 from orchestrator.lab.preseed import ensure_preseed, parse_ipv4_address
 from orchestrator.lab.processes import PidStore
 from orchestrator.lab.settings import DEFAULT_BRIDGE, DEFAULT_IMAGE_ALIAS, LabSettings
 from orchestrator.lab.status import LabStatus, read_status
+from orchestrator.lab.storage import ensure_image_volume, kernel_has_btrfs, packages_for, resolved
 
 __all__ = [
     "DEFAULT_BRIDGE",
@@ -66,19 +70,25 @@ class Lab:
         say = progress or _quiet
         _require_root("lab up")
         parse_ipv4_address(self.settings.ipv4_address)
+        btrfs = kernel_has_btrfs()
         with self._lock():
-            with _step(say, "[1/5] Debian packages") as done:
-                installed = ensure_packages(say)
+            with _step(say, "[1/6] Debian packages") as done:
+                installed = ensure_packages(say, extra=packages_for(self.settings, btrfs))
                 done(f"installed {' '.join(installed)}" if installed else "present")
-            with _step(say, "[2/5] lxcfs") as done:
+            with _step(say, "[2/6] lxcfs") as done:
                 done(self.daemons.ensure_lxcfs(say))
-            with _step(say, "[3/5] LXD daemon") as done:
+            with _step(say, "[3/6] LXD daemon") as done:
                 done(self.daemons.ensure_lxd(say))
-            with _step(say, "[4/5] bridge, storage pool, profile") as done:
-                done(ensure_preseed(self.settings, say))
-            with _step(say, "[5/5] image") as done:
+            with _step(say, "[4/6] bridge, storage pool, profile") as done:
+                done(ensure_preseed(self.settings, say, btrfs=btrfs))
+            with _step(say, "[5/6] image") as done:
                 result = ensure_image(self.recipe, self.settings, force=False, say=say)
                 done(describe_image(result))
+            with _step(say, "[6/6] image on the storage pool") as done:
+                api = LxdApi(self.settings.socket_path)
+                snapshot = api.snapshot(self.settings)
+                pool_settings = resolved(self.settings, snapshot)
+                done(ensure_image_volume(api, pool_settings, snapshot.storage_pool_driver, result.fingerprint, say))
         status = self.status()
         if not status.ready:
             raise LabError(

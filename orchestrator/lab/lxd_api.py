@@ -24,6 +24,25 @@ class LxdSnapshot:
     storage_pool_driver: str | None = None
     #: ``None`` when the default profile is missing.
     default_profile_devices: dict[str, dict[str, str]] | None = None
+    #: The pool read: the settings' one, else the one the default profile's root disk is on, else ``default``.
+    storage_pool: str | None = None
+    #: That pool's config (``size``, ``source``…); empty when it is missing.
+    storage_pool_config: dict[str, str] = field(default_factory=dict)
+    #: The instances (names) the default profile applies to.
+    default_profile_used_by: tuple[str, ...] = ()
+
+
+def profile_root_pool(devices: dict[str, dict[str, str]] | None) -> str | None:
+    """The pool of a profile's root disk (the disk mounted at ``/``), or ``None``."""
+    for device in (devices or {}).values():
+        if device.get("type") == "disk" and device.get("path") == "/" and device.get("pool"):
+            return str(device["pool"])
+    return None
+
+
+def _last_segment(url: str) -> str:
+    """``/1.0/instances/web?project=x`` -> ``web``."""
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
@@ -78,14 +97,51 @@ class LxdApi:
     def snapshot(self, settings: LabSettings) -> LxdSnapshot:
         server = self._get(self.client.api) or {}
         network = self._get(self.client.api.networks[settings.bridge])
-        pool = self._get(self.client.api["storage-pools"][settings.storage_pool])
         profile = self._get(self.client.api.profiles["default"])
+        devices = dict(profile.get("devices") or {}) if profile else None
+        pool_name = settings.storage_pool or profile_root_pool(devices) or settings.pool
+        pool = self._get(self.client.api["storage-pools"][pool_name])
         return LxdSnapshot(
             server_config={k: str(v) for k, v in (server.get("config") or {}).items()},
             network=network,
             storage_pool_driver=str(pool["driver"]) if pool else None,
-            default_profile_devices=dict(profile.get("devices") or {}) if profile else None,
+            default_profile_devices=devices,
+            storage_pool=pool_name,
+            storage_pool_config={k: str(v) for k, v in (pool.get("config") or {}).items()} if pool else {},
+            default_profile_used_by=tuple(_last_segment(url) for url in (profile or {}).get("used_by") or ()),
         )
+
+    def instances_rooted_in_default_profile(self, names: tuple[str, ...]) -> list[str]:
+        """Those of ``names`` whose root disk comes from the default profile (no root device of their own):
+        LXD refuses to move them to another pool through the profile."""
+        rooted: list[str] = []
+        for name in names:
+            meta = self._get(self.client.api.instances[name]) or {}
+            own = meta.get("devices") or {}
+            if not any(d.get("type") == "disk" and d.get("path") == "/" for d in own.values()):
+                rooted.append(name)
+        return rooted
+
+    def image_volume_exists(self, pool: str, fingerprint: str) -> bool:
+        """Whether ``pool`` holds the unpacked image (the volume copy-on-write drivers snapshot)."""
+        return self._get(self.client.api["storage-pools"][pool].volumes.image[fingerprint]) is not None
+
+    def create_stopped_instance(self, name: str, alias: str, pool: str) -> None:
+        """Create (not start) a container from the image ``alias`` with its root disk on ``pool``."""
+        self.client.instances.create(
+            {
+                "name": name,
+                "type": "container",
+                "source": {"type": "image", "alias": alias},
+                "profiles": ["default"],
+                "devices": {"root": {"type": "disk", "path": "/", "pool": pool}},
+            },
+            wait=True,
+        )
+
+    def delete_instance(self, name: str) -> None:
+        response = self.client.api.instances[name].delete()
+        self.client.operations.wait_for_operation(response.json()["operation"])
 
     def alias_target(self, alias: str) -> str | None:
         meta = self._get(self.client.api.images.aliases[alias])

@@ -30,10 +30,11 @@ LAB_PACKAGES: tuple[str, ...] = (
 REQUIRED_PACKAGES: tuple[str, ...] = FIREWALL_PACKAGES + LAB_PACKAGES
 
 
-def ensure_packages(progress: Callable[[str], None], run: Runner = run_apt) -> list[str]:
-    """Install whatever of :data:`REQUIRED_PACKAGES` is missing; returns what was installed."""
+def ensure_packages(progress: Callable[[str], None], run: Runner = run_apt, extra: tuple[str, ...] = ()) -> list[str]:
+    """Install whatever of :data:`REQUIRED_PACKAGES` (and ``extra``: the storage pool's tools) is missing;
+    returns what was installed."""
     installed: list[str] = []
-    for group in (FIREWALL_PACKAGES, LAB_PACKAGES):
+    for group in (FIREWALL_PACKAGES, LAB_PACKAGES + extra):
         missing = missing_packages(group, run)
         if missing:
             progress(f"installing Debian packages: {' '.join(missing)}")

@@ -2,7 +2,9 @@
 
 ``lxd init --preseed`` creates what is missing and merges config into what exists (a bridge that
 exists with another address gets the configured one). :func:`ensure_preseed` applies it only when
-:func:`needed_changes` finds a difference, so a second ``lab up`` leaves the daemon untouched.
+:func:`needed_changes` finds a difference, so a second ``lab up`` leaves the daemon untouched. A missing
+storage pool is created with the driver :mod:`.storage` picks (btrfs where the kernel has it); an existing
+one is left out of the preseed (its driver cannot change).
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from orchestrator.lab.daemons import daemon_env
 from orchestrator.lab.errors import InvalidSettingsError, LxdConfigurationError, tail
 from orchestrator.lab.lxd_api import LxdApi, LxdSnapshot
 from orchestrator.lab.settings import LabSettings
+from orchestrator.lab.storage import (
+    check_profile_move,
+    driver_problem,
+    kernel_has_btrfs,
+    new_pool_driver,
+    pool_config,
+    resolved,
+)
 
 SERVER_CONFIG = {"images.auto_update_interval": "0"}
 
@@ -58,12 +68,13 @@ def bridge_config(settings: LabSettings) -> dict[str, str]:
 
 def profile_devices(settings: LabSettings) -> dict[str, dict[str, str]]:
     return {
-        "root": {"type": "disk", "path": "/", "pool": settings.storage_pool},
+        "root": {"type": "disk", "path": "/", "pool": settings.pool},
         "eth0": {"type": "nic", "name": "eth0", "network": settings.bridge},
     }
 
 
-def preseed_document(settings: LabSettings, *, include_storage_pool: bool = True) -> dict[str, Any]:
+def preseed_document(settings: LabSettings, *, pool_driver: str | None = "dir") -> dict[str, Any]:
+    """The preseed; ``pool_driver`` None leaves the storage pool out (it exists)."""
     doc: dict[str, Any] = {
         "config": dict(SERVER_CONFIG),
         "networks": [
@@ -76,14 +87,16 @@ def preseed_document(settings: LabSettings, *, include_storage_pool: bool = True
         ],
         "profiles": [{"name": "default", "devices": profile_devices(settings)}],
     }
-    if include_storage_pool:
-        doc["storage_pools"] = [{"name": settings.storage_pool, "driver": "dir", "config": {}}]
+    if pool_driver is not None:
+        doc["storage_pools"] = [
+            {"name": settings.pool, "driver": pool_driver, "config": pool_config(pool_driver, settings)}
+        ]
     return doc
 
 
-def render_preseed(settings: LabSettings, *, include_storage_pool: bool = True) -> str:
+def render_preseed(settings: LabSettings, *, pool_driver: str | None = "dir") -> str:
     """The preseed YAML for ``lxd init --preseed``. An existing pool is left out (its driver can't change)."""
-    return yaml.safe_dump(preseed_document(settings, include_storage_pool=include_storage_pool), sort_keys=False)
+    return yaml.safe_dump(preseed_document(settings, pool_driver=pool_driver), sort_keys=False)
 
 
 def needed_changes(snapshot: LxdSnapshot, settings: LabSettings) -> list[str]:
@@ -100,7 +113,7 @@ def needed_changes(snapshot: LxdSnapshot, settings: LabSettings) -> list[str]:
             if current.get(key) != value:
                 changes.append(f"bridge {settings.bridge}: {key} {current.get(key)!r} -> {value!r}")
     if snapshot.storage_pool_driver is None:
-        changes.append(f"create storage pool {settings.storage_pool} (dir)")
+        changes.append(f"create storage pool {settings.pool}")
     devices = snapshot.default_profile_devices
     if devices is None:
         changes.append("create the default profile")
@@ -124,23 +137,33 @@ def network_problem(snapshot: LxdSnapshot, settings: LabSettings) -> str | None:
     return None
 
 
-def ensure_preseed(settings: LabSettings, say: Callable[[str], None]) -> str:
-    """Apply the preseed when the daemon differs from ``settings``; says what it did in one line."""
-    s = settings
-    api = LxdApi(s.socket_path)
-    snapshot = api.snapshot(s)
+def ensure_preseed(settings: LabSettings, say: Callable[[str], None], btrfs: bool | None = None) -> str:
+    """Apply the preseed when the daemon differs from ``settings``; says what it did in one line.
+    ``btrfs``: whether the kernel has btrfs (read from /proc/filesystems when None)."""
+    api = LxdApi(settings.socket_path)
+    snapshot = api.snapshot(settings)
+    s = resolved(settings, snapshot)
     problem = network_problem(snapshot, s)
     if problem:
         raise LxdConfigurationError(
             problem,
             tip=f"Choose another bridge name with `--bridge`, or remove the interface {s.bridge}.",
         )
+    wrong_driver = driver_problem(snapshot, s)
+    if wrong_driver is not None:
+        raise wrong_driver
     changes = needed_changes(snapshot, s)
     if not changes:
-        return f"{s.bridge} {s.ipv4_address}, pool {s.storage_pool}: unchanged"
+        return f"{s.bridge} {s.ipv4_address}, pool {s.pool} ({snapshot.storage_pool_driver}): unchanged"
+    check_profile_move(api, snapshot, s)
+    driver = None
+    how = ""
+    if snapshot.storage_pool_driver is None:
+        driver = new_pool_driver(s, kernel_has_btrfs() if btrfs is None else btrfs)
+        how = f" ({driver}, a loop file of {s.storage_size})" if driver == "btrfs" else f" ({driver})"
     for change in changes:
-        say(f"  {change}")
-    preseed = render_preseed(s, include_storage_pool=snapshot.storage_pool_driver is None)
+        say(f"  {change}" + (how if change.startswith("create storage pool") else ""))
+    preseed = render_preseed(s, pool_driver=driver)
     result = subprocess.run(
         ["lxd", "init", "--preseed"],
         input=preseed,
@@ -154,7 +177,8 @@ def ensure_preseed(settings: LabSettings, say: Callable[[str], None]) -> str:
             f"`lxd init --preseed` failed (exit {result.returncode})",
             detail=tail(result.stdout + result.stderr) + "\n--- preseed ---\n" + preseed,
         )
-    remaining = needed_changes(api.snapshot(s), s)
+    after = api.snapshot(s)
+    remaining = needed_changes(after, s)
     if remaining:
         raise LxdConfigurationError("the preseed did not take: " + "; ".join(remaining))
-    return f"{s.bridge} {s.ipv4_address}, pool {s.storage_pool}: applied ({len(changes)} changes)"
+    return f"{s.bridge} {s.ipv4_address}, pool {s.pool} ({after.storage_pool_driver}): applied ({len(changes)} changes)"

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+StorageDriver = Literal["auto", "btrfs", "dir"]
 
 DEFAULT_BRIDGE = "lxdbr0"
 DEFAULT_IPV4_ADDRESS = "10.200.77.1/24"
 DEFAULT_STORAGE_POOL = "default"
+DEFAULT_STORAGE_DRIVER: StorageDriver = "auto"
+STORAGE_DRIVERS: tuple[StorageDriver, ...] = ("auto", "btrfs", "dir")
+#: The btrfs pool's loop file (sparse: it takes the space its volumes use, up to this size).
+DEFAULT_STORAGE_SIZE = "24GiB"
 DEFAULT_IMAGE_ALIAS = "torrust-trixie"
 DEFAULT_SUITE = "trixie"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -27,7 +34,14 @@ class LabSettings:
     bridge: str = DEFAULT_BRIDGE
     #: The bridge's own address with the subnet prefix; instances get DHCP leases in that subnet.
     ipv4_address: str = DEFAULT_IPV4_ADDRESS
-    storage_pool: str = DEFAULT_STORAGE_POOL
+    #: The pool the default profile's root disk is on (where instances go). ``None``: the one it is on
+    #: already, else ``default``.
+    storage_pool: str | None = None
+    #: The driver of a pool the lab creates: ``auto`` = btrfs (copy-on-write: an instance is a snapshot of
+    #: the image) where the kernel has it, else dir. An existing pool keeps its driver.
+    storage_driver: StorageDriver = DEFAULT_STORAGE_DRIVER
+    #: The size of a btrfs pool's loop file, in LXD's notation.
+    storage_size: str = DEFAULT_STORAGE_SIZE
     image_alias: str = DEFAULT_IMAGE_ALIAS
     suite: str = DEFAULT_SUITE
     mirror: str = DEFAULT_MIRROR
@@ -40,3 +54,8 @@ class LabSettings:
     @property
     def socket_path(self) -> Path:
         return self.lxd_dir / "unix.socket"
+
+    @property
+    def pool(self) -> str:
+        """The storage pool's name (``default`` until resolved against the daemon, see ``storage.resolve``)."""
+        return self.storage_pool or DEFAULT_STORAGE_POOL

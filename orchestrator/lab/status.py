@@ -1,5 +1,5 @@
 """What ``lab status`` reports: packages, daemons, bridge, storage pool and image, each against the
-settings, read without changing anything."""
+settings, read without changing anything; for a ``dir`` pool where btrfs is available, how to switch."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from orchestrator.lab.lxd_api import LxdApi, LxdSnapshot, lxd_answers
 from orchestrator.lab.packages import REQUIRED_PACKAGES
 from orchestrator.lab.preseed import needed_changes, parse_ipv4_address
 from orchestrator.lab.settings import LXCFS_DIR, LabSettings
+from orchestrator.lab.storage import BTRFS_PACKAGES, COPY_ON_WRITE_DRIVERS, kernel_has_btrfs, resolved, switch_hint
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class LabStatus:
     cached_fingerprint: str | None
     #: What is not in place, in words; empty when the lab is ready.
     problems: tuple[str, ...] = ()
+    #: The btrfs pool's loop file size (``None``: not a loop-backed pool, or no pool).
+    storage_pool_size: str | None = None
+    #: Whether the image is unpacked on a copy-on-write pool (``None``: the pool copies images, or unknown).
+    image_on_pool: bool | None = None
+    #: Whether the kernel has btrfs (a copy-on-write pool is possible).
+    btrfs_available: bool = False
 
     @property
     def ready(self) -> bool:
@@ -44,7 +51,17 @@ class LabStatus:
 
     @property
     def storage_pool(self) -> str:
-        return self.settings.storage_pool
+        return self.settings.pool
+
+    @property
+    def copy_on_write(self) -> bool:
+        """Whether instances start as snapshots of the image (a btrfs, zfs or lvm pool)."""
+        return self.storage_pool_driver in COPY_ON_WRITE_DRIVERS
+
+    @property
+    def storage_hint(self) -> str | None:
+        """How to switch a dir pool to copy-on-write, when the kernel allows it."""
+        return switch_hint(self.storage_pool_driver, self.btrfs_available, self.storage_pool)
 
     @property
     def image_alias(self) -> str:
@@ -70,7 +87,15 @@ class LabStatus:
                 "exists": self.bridge_exists,
                 "ipv4_address": self.bridge_ipv4_address,
             },
-            "storage_pool": {"name": self.storage_pool, "driver": self.storage_pool_driver},
+            "storage_pool": {
+                "name": self.storage_pool,
+                "driver": self.storage_pool_driver,
+                "size": self.storage_pool_size,
+                "copy_on_write": self.copy_on_write,
+                "image_on_pool": self.image_on_pool,
+                "btrfs_available": self.btrfs_available,
+                "hint": self.storage_hint,
+            },
             "image": {
                 "alias": self.image_alias,
                 "fingerprint": self.image_fingerprint,
@@ -80,13 +105,12 @@ class LabStatus:
         }
 
 
-def read_status(settings: LabSettings, daemons: Daemons, recipe: ImageRecipe) -> LabStatus:
-    """What is in place now. Changes nothing; works without root (then the daemon looks absent)."""
+def read_status(settings: LabSettings, daemons: Daemons, recipe: ImageRecipe, btrfs: bool | None = None) -> LabStatus:
+    """What is in place now. Changes nothing; works without root (then the daemon looks absent).
+    ``btrfs``: whether the kernel has btrfs (read from /proc/filesystems when None)."""
     s = settings
+    btrfs_available = kernel_has_btrfs() if btrfs is None else btrfs
     problems: list[str] = []
-    missing = tuple(missing_packages(REQUIRED_PACKAGES))
-    if missing:
-        problems.append(f"Debian packages missing: {' '.join(missing)}")
     lxcfs = daemons.status("lxcfs", running=is_lxcfs_mounted())
     if not lxcfs.running:
         problems.append(f"lxcfs is not mounted on {LXCFS_DIR}")
@@ -94,15 +118,23 @@ def read_status(settings: LabSettings, daemons: Daemons, recipe: ImageRecipe) ->
     cached = lookup_cached(recipe, s.cache_dir)
     snapshot: LxdSnapshot | None = None
     alias_target: str | None = None
+    image_on_pool: bool | None = None
     if cached is None:
         problems.append("no image built from the current recipe in the cache")
     if lxd.running:
         try:
             api = LxdApi(s.socket_path)
             snapshot = api.snapshot(s)
+            s = resolved(s, snapshot)
             alias_target = api.alias_target(s.image_alias)
+            if alias_target is not None and snapshot.storage_pool_driver in COPY_ON_WRITE_DRIVERS:
+                image_on_pool = api.image_volume_exists(s.pool, alias_target)
         except DaemonNotRunningError:
             lxd = DaemonStatus("lxd", running=False)
+    pool_tools = BTRFS_PACKAGES if snapshot is not None and snapshot.storage_pool_driver == "btrfs" else ()
+    missing = tuple(missing_packages(REQUIRED_PACKAGES + pool_tools))
+    if missing:
+        problems.insert(0, f"Debian packages missing: {' '.join(missing)}")
     if not lxd.running or snapshot is None:
         problems.append(f"the LXD daemon does not answer on {s.socket_path}")
     else:
@@ -124,4 +156,7 @@ def read_status(settings: LabSettings, daemons: Daemons, recipe: ImageRecipe) ->
         cached_image=cached.path if cached else None,
         cached_fingerprint=cached.fingerprint if cached else None,
         problems=tuple(problems),
+        storage_pool_size=snapshot.storage_pool_config.get("size") if snapshot else None,
+        image_on_pool=image_on_pool,
+        btrfs_available=btrfs_available,
     )

@@ -125,3 +125,32 @@ def test_second_up_on_a_ready_lab_changes_nothing(lab: LabStatus) -> None:
     assert after.image_fingerprint == before.image_fingerprint
     assert (after.lxd.pid, after.lxcfs.pid) == (before.lxd.pid, before.lxcfs.pid)
     assert not any(word in m for m in messages for word in ("starting", "installing", "applied", "imported")), messages
+
+
+def _subvolume_field(path: str, field: str) -> str:
+    shown = subprocess.run(["btrfs", "subvolume", "show", path], capture_output=True, text=True, check=True).stdout
+    for line in shown.splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == field:
+            return value.strip()
+    raise AssertionError(f"no {field} in `btrfs subvolume show {path}`:\n{shown}")
+
+
+def test_an_instance_on_a_btrfs_lab_pool_is_a_snapshot_of_the_unpacked_image(lab: LabStatus) -> None:
+    if lab.storage_pool_driver != "btrfs":
+        pytest.skip(f"the lab's pool {lab.storage_pool} is {lab.storage_pool_driver}, not btrfs")
+    assert lab.image_on_pool, "`lab up` leaves the image unpacked on a btrfs pool"
+    assert lab.image_fingerprint is not None
+    pool_dir = lab.settings.lxd_dir / "storage-pools" / lab.storage_pool
+    with launched_container(lab, "#cloud-config\n{}\n") as instance:
+        image_uuid = _subvolume_field(str(pool_dir / "images" / lab.image_fingerprint), "UUID")
+        parent = _subvolume_field(str(pool_dir / "containers" / instance.name), "Parent UUID")
+
+    assert parent == image_uuid
+
+
+def test_status_of_a_lab_says_how_its_pool_stores_instances(lab: LabStatus) -> None:
+    assert lab.storage_pool_driver is not None
+    assert lab.copy_on_write == (lab.storage_pool_driver in ("btrfs", "zfs", "lvm"))
+    if lab.storage_pool_driver == "dir" and lab.btrfs_available:
+        assert lab.storage_hint is not None and "--storage-pool" in lab.storage_hint

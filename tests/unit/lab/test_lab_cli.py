@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,47 @@ def test_up_passes_bridge_and_address_and_prints_json(monkeypatch: pytest.Monkey
     doc = json.loads(result.stdout)
     assert doc["ok"] is True
     assert doc["lab"]["ready"] is True
+
+
+def test_up_passes_the_storage_pool_driver_and_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[LabSettings] = []
+
+    def up(self: Lab, progress: object = None) -> LabStatus:
+        seen.append(self.settings)
+        return _status()
+
+    monkeypatch.setattr(Lab, "up", up)
+
+    result = runner.invoke(
+        lab_app, ["up", "--storage-pool", "lab-btrfs", "--storage-driver", "btrfs", "--storage-size", "8GiB"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert (seen[0].storage_pool, seen[0].storage_driver, seen[0].storage_size) == ("lab-btrfs", "btrfs", "8GiB")
+    assert runner.invoke(lab_app, ["up"]).exit_code == 0
+    assert (seen[1].storage_pool, seen[1].storage_driver) == (None, "auto")
+
+
+def test_an_unknown_storage_driver_is_an_error_with_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Lab, "up", lambda self, progress=None: _status())
+
+    result = runner.invoke(lab_app, ["up", "--storage-driver", "zfs"])
+
+    assert result.exit_code == 1
+    assert "unknown storage driver 'zfs'" in result.stderr
+    assert "Tip: Use one of auto, btrfs, dir." in result.stderr
+
+
+def test_status_text_says_how_the_pool_stores_instances_and_how_to_switch() -> None:
+    dir_lab = status_text(replace(_status(), btrfs_available=True))
+    cow_lab = status_text(
+        replace(_status(), storage_pool_driver="btrfs", storage_pool_size="24GiB", image_on_pool=True)
+    )
+
+    assert "storage pool  default (dir, copies the image for every instance)" in dir_lab
+    assert "Note: pool default is dir" in dir_lab
+    assert "storage pool  default (btrfs, 24GiB loop file, copy-on-write: image unpacked)" in cow_lab
+    assert "Note:" not in cow_lab
 
 
 def test_status_text_names_daemons_bridge_image_and_problems() -> None:

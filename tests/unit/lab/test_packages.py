@@ -34,3 +34,11 @@ def test_a_failed_install_is_a_lab_error_with_the_apt_output_and_tip() -> None:
     assert "lxd" in caught.value.message
     assert caught.value.detail.endswith("E: Unable to locate package lxd")
     assert "apt-get update" in caught.value.tip
+
+
+def test_the_pool_tools_are_installed_with_the_daemon_packages() -> None:
+    apt = FakeApt(set(REQUIRED_PACKAGES))
+
+    installed = ensure_packages(lambda _: None, apt, extra=("btrfs-progs",))
+
+    assert installed == ["btrfs-progs"]

@@ -40,7 +40,7 @@ def test_preseed_declares_bridge_with_configured_address_nat_and_no_ipv6() -> No
     }
 
 
-def test_preseed_declares_dir_pool_default_profile_and_no_image_auto_update() -> None:
+def test_preseed_declares_the_pool_default_profile_and_no_image_auto_update() -> None:
     doc = yaml.safe_load(render_preseed(LabSettings(storage_pool="labpool", bridge="labbr")))
 
     assert doc["config"] == {"images.auto_update_interval": "0"}
@@ -51,10 +51,22 @@ def test_preseed_declares_dir_pool_default_profile_and_no_image_auto_update() ->
     assert profile["devices"]["eth0"] == {"type": "nic", "name": "eth0", "network": "labbr"}
 
 
+def test_preseed_declares_a_btrfs_pool_as_a_loop_file_of_the_configured_size() -> None:
+    doc = yaml.safe_load(render_preseed(LabSettings(storage_size="12GiB"), pool_driver="btrfs"))
+
+    assert doc["storage_pools"] == [{"name": "default", "driver": "btrfs", "config": {"size": "12GiB"}}]
+
+
 def test_preseed_leaves_out_an_existing_storage_pool() -> None:
-    doc = yaml.safe_load(render_preseed(LabSettings(), include_storage_pool=False))
+    doc = yaml.safe_load(render_preseed(LabSettings(), pool_driver=None))
 
     assert "storage_pools" not in doc
+
+
+def test_a_profile_root_disk_on_another_pool_needs_an_update() -> None:
+    snapshot = _ready_snapshot(LabSettings(storage_pool="default"))
+
+    assert "default profile: device root" in needed_changes(snapshot, LabSettings(storage_pool="lab-btrfs"))
 
 
 def test_preseed_values_are_all_strings_as_lxd_expects() -> None:

@@ -51,3 +51,28 @@ def test_status_document_is_json_with_daemons_bridge_and_image() -> None:
 
 def test_status_subnet_is_the_bridge_network() -> None:
     assert _status().subnet == "10.200.77.0/24"
+
+
+def test_a_dir_pool_where_btrfs_works_reports_how_to_switch() -> None:
+    status = _status(btrfs_available=True)
+
+    assert not status.copy_on_write
+    assert status.storage_hint is not None and "--storage-pool lab-btrfs" in status.storage_hint
+    assert status.to_dict()["storage_pool"]["hint"] == status.storage_hint
+    assert status.ready  # a dir lab keeps working: the hint is no problem
+
+
+def test_a_btrfs_pool_reports_its_loop_file_and_whether_the_image_is_unpacked() -> None:
+    status = _status(storage_pool_driver="btrfs", storage_pool_size="24GiB", image_on_pool=True, btrfs_available=True)
+
+    assert status.copy_on_write
+    assert status.storage_hint is None
+    assert status.to_dict()["storage_pool"] == {
+        "name": "default",
+        "driver": "btrfs",
+        "size": "24GiB",
+        "copy_on_write": True,
+        "image_on_pool": True,
+        "btrfs_available": True,
+        "hint": None,
+    }

@@ -201,3 +201,72 @@ def violations(rules: Rules, module: str, found: list[Import]) -> list[Violation
 
 def read_rules(doc: Path = DOC) -> Rules:
     return parse_rules(doc.read_text(encoding="utf-8"))
+
+
+# --- import cycles ------------------------------------------------------------------------------------------
+
+
+def _run_at_import(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements that run when the module is imported (not under TYPE_CHECKING, not in functions)."""
+    for node in body:
+        if isinstance(node, ast.If):
+            if "TYPE_CHECKING" not in ast.unparse(node.test):
+                yield from _run_at_import(node.body)
+                yield from _run_at_import(node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _run_at_import(node.body)
+        else:
+            yield node
+
+
+def import_time_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """Module → the modules of `sources` it imports while being imported (absolute imports)."""
+    graph: dict[str, set[str]] = {}
+    for module, source in sources.items():
+        targets: set[str] = set()
+        for node in _run_at_import(ast.parse(source).body):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            for name in names:
+                target = name
+                while target and target not in sources:
+                    target = target.rpartition(".")[0]
+                if target and target != module:
+                    targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in sorted(graph.get(module, ())):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return found

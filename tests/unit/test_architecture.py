@@ -12,6 +12,8 @@ import pytest
 from tests.support.architecture import (
     Rules,
     Violation,
+    cycles,
+    import_time_graph,
     imports_of,
     parse_rules,
     read_rules,
@@ -91,6 +93,29 @@ def test_commands_never_import_infrastructure(rules: Rules) -> None:
         and any(under(what, "orchestrator.infrastructure") for what in rule.imported)
         for rule in rules.exceptions
     )
+
+
+def test_no_modules_import_each_other_in_a_circle_at_import_time() -> None:
+    """Type-only and function-level imports do not count: they cannot half-initialise a module."""
+    sources = {module: path.read_text(encoding="utf-8") for module, path in source_modules()}
+
+    assert cycles(import_time_graph(sources)) == []
+
+
+def test_a_circle_is_caught_and_a_type_only_back_edge_is_not_one() -> None:
+    sources = {
+        "orchestrator.domain.errors": "from orchestrator.domain.states import State\n",
+        "orchestrator.domain.states": "from orchestrator.domain.failure import FailureContext\n",
+        "orchestrator.domain.failure": "from orchestrator.domain.errors import InvalidFailureContextError\n",
+        "orchestrator.domain.names": (
+            "TYPE_CHECKING = False\nif TYPE_CHECKING:\n    from orchestrator.domain.tips import state_tip\n"
+        ),
+        "orchestrator.domain.tips": "from orchestrator.domain.names import EnvironmentName\n",
+    }
+
+    assert cycles(import_time_graph(sources)) == [
+        ["orchestrator.domain.errors", "orchestrator.domain.failure", "orchestrator.domain.states"]
+    ]
 
 
 # --- the checker catches what it must (synthetic modules) ----------------------------------------------------

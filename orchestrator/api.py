@@ -25,11 +25,13 @@ import contextlib
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from orchestrator.commands.create import CreateCommand
 from orchestrator.commands.ports import (
+    HostProbe,
     InfrastructureInspector,
     InfrastructureProvisioner,
     PlaybookRunner,
@@ -120,6 +122,7 @@ class Adapters:
     inspector: InfrastructureInspector
     release: ReleasePreparer
     tracker: TrackerChecks
+    host: HostProbe | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class Deployer:
             from orchestrator.infrastructure.pulumi.inspect import LxdInspector
             from orchestrator.infrastructure.pulumi.stacks import PulumiProvisioner
             from orchestrator.infrastructure.pulumi.toolchain import find_pulumi
+            from orchestrator.infrastructure.ssh.host_probe import SshHostProbe
             from orchestrator.infrastructure.ssh.wait import SshWaiter
             from orchestrator.infrastructure.tracker.adapters import TrackerProbe, TrackerReleasePreparer
 
@@ -186,6 +190,7 @@ class Deployer:
                 inspector=LxdInspector(),
                 release=TrackerReleasePreparer(self.layout),
                 tracker=TrackerProbe(),
+                host=SshHostProbe(),
             )
         return self._adapters
 
@@ -208,13 +213,16 @@ class Deployer:
         """The environment under one hold of its lock and the signal guard, read once, an interrupted
         earlier run recorded as failed, and its state checked once against what `command` starts from."""
         from orchestrator.infrastructure.interrupt import SignalInterruption
+        from orchestrator.infrastructure.leftovers import marked_run, stop_leftovers
 
         if not self.repository.exists(name):  # before the lock: an unknown name leaves nothing on disk
             raise EnvironmentNotFoundError(name, self.layout.working_dir)
         with self.repository.lock(name):
+            env_dir = self.repository.environment_dir(name)
+            stop_leftovers(env_dir)  # of a run killed outright: its children may still work on the host
             self._interruption = SignalInterruption()
             try:
-                with self._interruption.installed():
+                with self._interruption.installed(), marked_run(env_dir):
                     current = record_interruption(self.show(name), SafeSaver(self.repository))
                     current.check_accepted_by(command)
                     yield current
@@ -280,10 +288,21 @@ class Deployer:
         return self.repository.read_events(env_name)
 
     def check(self, name: EnvRef | Environment[Any]) -> DriftReport:
-        """Compare the stored state with the LXD target (changes nothing)."""
+        """Compare the stored state with what is really there — the LXD instance, Docker on the host, the
+        tracker's health — changing nothing there; what it found is noted in the state file for `show`
+        (unless a command is running on the environment)."""
         from orchestrator.commands.check import CheckCommand
 
-        return CheckCommand(self.adapters.inspector).execute(self.show(name))
+        current = self.show(name)
+        adapters = self.adapters
+        report = CheckCommand(adapters.inspector, adapters.host, adapters.tracker).execute(current)
+        noted = current.context.drift is not None
+        if report.checked and (report.drifted or noted) and not self.repository.is_locked(current.name):
+            with self.repository.lock(current.name):
+                latest = self.show(current.name)
+                if latest.last_seq == current.last_seq:  # nothing ran meanwhile: the finding still applies
+                    SafeSaver(self.repository).save(latest.with_drift(report.findings, datetime.now(UTC)))
+        return report
 
     def api_token(self, name: EnvRef | Environment[Any]) -> str | None:
         """The tracker's REST API admin token (a secret: `show --token` prints it), None before a release."""
@@ -392,12 +411,16 @@ class Deployer:
         from orchestrator.commands.deploy import DeployCommand
 
         def build() -> DeployCommand:
+            from orchestrator.commands.check import CheckCommand
+
+            adapters = self.adapters
             return DeployCommand(
-                self.adapters.playbooks,
+                adapters.playbooks,
                 self._provision_command(),
                 self._configure_command(),
                 self._release_command(),
                 self._run_command(),
+                CheckCommand(adapters.inspector, adapters.host, adapters.tracker),
             )
 
         return self._run(env, "deploy", build, lambda c, e: c.execute(e))

@@ -9,7 +9,8 @@ document without what depends on the moment (see `environment_document`):
     lxd {endpoint, image_alias, instance_type, profile_name, network, storage_pool},
     failure (None, or {step, error_kind, summary, started_at, failed_at, duration_s, trace_path}),
     tracker (None, or {version, image, udp_ports, http_ports, api_port, health_check_port, private,
-             announce_interval_s})
+             announce_interval_s, database}),
+    drift (None, or {checked_at, findings}: what the last `check` found)
 
 States come from the domain's vocabulary (`orchestrator.domain.vocabulary`, standard library only).
 """
@@ -94,6 +95,7 @@ def environment_document(facts: dict[str, Any], running_pid: int | None) -> dict
         "interrupted": facts["state"] in IN_PROGRESS_STATES and running_pid is None,
         "next_command": next_command(facts["state"], facts["name"], running_pid, facts["tracker"] is not None),
         "tracker": tracker_document(facts["tracker"], facts["instance_ip"]),
+        "drift": facts["drift"],
     }
 
 
@@ -136,6 +138,9 @@ def environment_text(document: dict[str, Any]) -> str:
         lines.append(f"Error:       {failure['summary']}")
         if failure["trace_path"]:
             lines.append(f"Trace:       {failure['trace_path']}")
+    drift = document["drift"]
+    if drift:
+        lines.append(f"Drift:       `check` found at {drift['checked_at']}: {'; '.join(drift['findings'])}")
     tracker = document["tracker"]
     if tracker:
         mode = "private" if tracker["private"] else "public"
@@ -153,6 +158,8 @@ def environment_text(document: dict[str, Any]) -> str:
         lines.append("Interrupted: the run that set this state ended before it finished")
     if document["running_pid"] is not None:
         lines.append(f"Running:     process {document['running_pid']} is working on it; wait for it to finish")
+    elif drift:
+        lines.append(f"Next:        torrust-deploy deploy {document['name']} — repairs the drift, then carries on")
     elif document["next_command"]:
         why = NEXT_WHY.get(document["state"])
         lines.append(f"Next:        {document['next_command']}" + (f" — {why}" if why else ""))

@@ -165,6 +165,7 @@ def facts(stored: StoredEnvironment) -> dict[str, Any]:
             "trace_path": failure["trace_path"],
         },
         "tracker": None if stored["tracker"] is None else dict(stored["tracker"]),
+        "drift": None,  # a noted drift is shown by the full CLI
     }
 
 

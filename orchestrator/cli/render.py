@@ -230,6 +230,9 @@ def environment_facts(env: AnyEnvironment) -> dict[str, Any]:
             "trace_path": str(failure.trace_path) if failure.trace_path else None,
         },
         "tracker": None if context.tracker is None else tracker_facts(context.tracker),
+        "drift": None
+        if context.drift is None
+        else {"checked_at": context.drift.checked_at.isoformat(), "findings": list(context.drift.findings)},
     }
 
 

@@ -76,6 +76,11 @@ class TrackerDoc(_Strict):
     health_check_url: str | None
 
 
+class DriftDoc(_Strict):
+    checked_at: str
+    findings: list[str]
+
+
 class EnvironmentDoc(_Strict):
     name: str
     state: str = Field(json_schema_extra=_one_of(STATE_NAMES))
@@ -96,6 +101,9 @@ class EnvironmentDoc(_Strict):
         "tracker) or while a command runs."
     )
     tracker: TrackerDoc | None = Field(description="The tracker the environment runs; null without one.")
+    drift: DriftDoc | None = Field(
+        description="What the last `check` found, until a command runs on the environment; null when nothing."
+    )
 
     @field_validator("state")
     @classmethod
@@ -328,7 +336,7 @@ def validate_output(command: str, text: str) -> BaseModel:
             raise ValueError(f"error document of command {error.command!r}, expected {command!r}")
         return error
     result = SCHEMAS[command].model_validate(document)
-    if result.command != command.split(" --")[0]:  # `show --token`: a document of `show`
+    if result.command != command.split(" --", maxsplit=1)[0]:  # `show --token`: a document of `show`
         raise ValueError(f"document of command {result.command!r}, expected {command!r}")
     return result
 

@@ -1,27 +1,38 @@
-"""check: compare what the environment's state says with what the LXD target has, changing nothing.
+"""check: compare what the environment's state says with what is really there, changing nothing.
 
-Findings: instance missing, not running, IP changed, profile missing or changed; and an instance that
-exists although the environment is Created or Destroyed. `provision` repairs drift.
+Findings, from the cheapest to the dearest read: the instance missing, not running, its IP changed, its
+profile missing or changed (one LXD call); Docker not running on the host (one SSH command, for the states
+after configure); the tracker's health check failing (one HTTP request, for Running — when it answers,
+Docker runs). Also an instance that exists although the environment is Created or Destroyed.
+
+Each report names the command that repairs what it found (`repair`): `deploy` runs it and what follows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.commands.ports import InfrastructureInspector, InstanceObservation
+from orchestrator.commands.ports import HostProbe, InfrastructureInspector, InstanceObservation
+from orchestrator.commands.tracker_ports import TrackerChecks
 from orchestrator.domain import (
+    WITH_INSTANCE,
     AnyEnvironment,
     Configured,
-    ConfigureFailed,
-    Configuring,
     Created,
     Destroyed,
-    Provisioned,
+    Released,
+    ReleaseFailed,
+    Releasing,
+    RunFailed,
+    Running,
+    Starting,
 )
 
 # States in which the instance must exist, run and have the stored address.
-EXPECT_INSTANCE = (Provisioned, Configuring, Configured, ConfigureFailed)
+EXPECT_INSTANCE = WITH_INSTANCE
 EXPECT_NO_INSTANCE = (Created, Destroyed)
+# States in which Docker must run on the host (configure has finished once).
+EXPECT_DOCKER = (Configured, Releasing, Released, ReleaseFailed, Starting, Running, RunFailed)
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,8 @@ class DriftReport:
     findings: tuple[str, ...]
     observation: InstanceObservation | None
     note: str = ""
+    repair: str | None = None
+    """The command that repairs the findings (`provision`, `configure` or `run`); None without drift."""
 
     @property
     def drifted(self) -> bool:
@@ -40,8 +53,15 @@ class DriftReport:
 
 
 class CheckCommand:
-    def __init__(self, inspector: InfrastructureInspector) -> None:
+    def __init__(
+        self,
+        inspector: InfrastructureInspector,
+        host: HostProbe | None = None,
+        tracker: TrackerChecks | None = None,
+    ) -> None:
         self._inspector = inspector
+        self._host = host
+        self._tracker = tracker
 
     def execute(self, env: AnyEnvironment) -> DriftReport:
         name, state = str(env.name), env.state.tag
@@ -65,4 +85,26 @@ class CheckCommand:
         if not observed.profile_exists:
             findings.append(f"profile {context.profile_name} is missing")
         findings.extend(f"profile {context.profile_name}: {line}" for line in observed.profile_differences)
-        return DriftReport(name, state, True, tuple(findings), observed)
+        if findings:
+            return DriftReport(name, state, True, tuple(findings), observed, repair="provision")
+        return self._host_findings(env, observed, findings)
+
+    def _host_findings(self, env: AnyEnvironment, observed: InstanceObservation, findings: list[str]) -> DriftReport:
+        """What the host itself says: the tracker's health (Running), else Docker (after configure)."""
+        name, state = str(env.name), env.state.tag
+        repair: str | None = None
+        if isinstance(env.state, Running) and self._tracker is not None and env.context.tracker is not None:
+            health = self._tracker.health(env.context)
+            if not health.ok:
+                findings.append(f"the tracker's health check fails: {health.detail}")
+                repair = "run"
+        docker_in_question = repair is not None or not isinstance(env.state, Running)  # a healthy tracker: it runs
+        if (
+            docker_in_question
+            and isinstance(env.state, EXPECT_DOCKER)
+            and self._host is not None
+            and not self._host.docker_running(env.context)
+        ):
+            findings.append("Docker is not running on the instance")
+            repair = "configure"
+        return DriftReport(name, state, True, tuple(findings), observed, repair=repair)

@@ -38,14 +38,16 @@ class ConfigureCommand(StateChangingCommand):
         self._playbooks = playbooks
         self.changed_tasks = 0
 
-    def execute(self, env: Environment[Configurable]) -> Environment[Configured]:
+    def execute(self, env: Environment[Configurable], reason: str | None = None) -> Environment[Configured]:
         """Configure `env`, under the caller's hold of the environment's lock."""
         with PlaybookRun(self._playbooks, env.context, CONFIGURE_PLAYBOOKS) as run:
-            return self.configure(env, run)
+            return self.configure(env, run, reason)
 
-    def configure(self, env: Environment[Configurable], run: PlaybookRun) -> Environment[Configured]:
+    def configure(
+        self, env: Environment[Configurable], run: PlaybookRun, reason: str | None = None
+    ) -> Environment[Configured]:
         """The run itself, under the caller's lock; each step waits for its playbook in `run`."""
-        configuring = env.start_configuring()
+        configuring = env.start_configuring(reason)
         self._saver.save(configuring)
         runner = self._steps("configure", list(ConfigureStep))
         self.changed_tasks = 0

@@ -103,6 +103,14 @@ class InstanceObservation:
     """One line per profile key or device that differs from what the stack declares."""
 
 
+class HostProbe(Protocol):
+    """Reads the host over SSH without changing anything (for drift checks)."""
+
+    def docker_running(self, context: EnvironmentContext) -> bool:
+        """Whether the Docker daemon runs on the environment's host (False when SSH fails too)."""
+        ...
+
+
 class InfrastructureInspector(Protocol):
     """Reads the real instance without changing anything (for drift checks)."""
 

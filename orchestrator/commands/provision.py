@@ -51,9 +51,11 @@ class ProvisionCommand(StateChangingCommand):
         with PlaybookRun(self._playbooks, env.context, [WAIT_CLOUD_INIT_PLAYBOOK]) as run:
             return self.provision(env, run)
 
-    def provision(self, env: Environment[Provisionable], run: PlaybookRun) -> Environment[Provisioned]:
+    def provision(
+        self, env: Environment[Provisionable], run: PlaybookRun, reason: str | None = None
+    ) -> Environment[Provisioned]:
         """The run itself, under the caller's lock; the cloud-init wait is `run`'s WAIT_CLOUD_INIT_PLAYBOOK."""
-        provisioning = env.start_provisioning()
+        provisioning = env.start_provisioning(reason)
         self._saver.save(provisioning)
         runner = self._steps("provision", list(ProvisionStep))
         try:

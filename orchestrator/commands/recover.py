@@ -1,6 +1,7 @@
-"""Interrupted runs: an environment left in Provisioning, Configuring or Destroying by a process that is
-gone (killed, crashed, machine rebooted). Found while holding the environment's lock — so no live process
-is running it — it is recorded as the matching failed state, step unknown, error kind "Interrupted"."""
+"""Interrupted runs: an environment left in an in-progress state (Provisioning, Configuring, Releasing,
+Starting, Destroying) by a process that is gone (killed, crashed, machine rebooted). Found while holding
+the environment's lock — so no live process is running it — it is recorded as the matching failed state,
+step unknown, error kind "Interrupted"."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from orchestrator.domain import (
     Destroying,
     FailureContext,
     Provisioning,
+    Releasing,
+    Starting,
 )
 
 log = logging.getLogger("orchestrator.commands")
@@ -37,6 +40,10 @@ def record_interruption(env: AnyEnvironment, saver: SafeSaver) -> AnyEnvironment
         failed = env.require(Provisioning).fail_provisioning(_interrupted_failure(env, "provision"))
     elif isinstance(state, Configuring):
         failed = env.require(Configuring).fail_configuring(_interrupted_failure(env, "configure"))
+    elif isinstance(state, Releasing):
+        failed = env.require(Releasing).fail_releasing(_interrupted_failure(env, "release"))
+    elif isinstance(state, Starting):
+        failed = env.require(Starting).fail_running(_interrupted_failure(env, "run"))
     elif isinstance(state, Destroying):
         failed = env.require(Destroying).fail_destroying(_interrupted_failure(env, "destroy"))
     else:

@@ -43,9 +43,9 @@ class RunCommand(StateChangingCommand):
         self._tokens = tokens
         self._checks = checks
 
-    def execute(self, env: Environment[Runnable]) -> Environment[Running]:
+    def execute(self, env: Environment[Runnable], reason: str | None = None) -> Environment[Running]:
         """The run itself, under the caller's hold of the environment's lock."""
-        starting = env.start_running()
+        starting = env.start_running(reason)
         self._saver.save(starting)
         runner = self._steps("run", list(RunStep))
         context = starting.context

@@ -47,6 +47,10 @@ class TrackerChecks(Protocol):
         """Poll the health-check endpoint until it answers Ok; return the seconds it took, raise if it never did."""
         ...
 
+    def health(self, context: EnvironmentContext) -> CheckOutcome:
+        """One health-check request (a couple of seconds at most)."""
+        ...
+
     def run_checks(self, context: EnvironmentContext, api_token: str) -> Sequence[CheckOutcome]:
         """Health check, REST API stats, HTTP announce + scrape, UDP connect + announce + scrape."""
         ...

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from orchestrator.domain.context import (
+        DriftNote,
         EnvironmentContext,
     )
     from orchestrator.domain.credentials import (
@@ -106,6 +107,7 @@ if TYPE_CHECKING:
     )
 
 _WHERE = {
+    "DriftNote": "context",
     "EnvironmentContext": "context",
     "SshCredentials": "credentials",
     "CONFIGURABLE": "environment",
@@ -216,6 +218,7 @@ __all__ = [
     "Destroyed",
     "Destroying",
     "DomainError",
+    "DriftNote",
     "Environment",
     "EnvironmentContext",
     "EnvironmentName",

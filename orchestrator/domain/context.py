@@ -12,6 +12,19 @@ from orchestrator.domain.tracker import TrackerSettings
 
 
 @dataclass(frozen=True, slots=True)
+class DriftNote:
+    """What the last `check` found that differs from the state (cleared by the next transition)."""
+
+    checked_at: datetime
+    findings: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.checked_at.tzinfo is None:
+            raise ValueError("DriftNote.checked_at must be timezone-aware")
+        object.__setattr__(self, "findings", tuple(self.findings))
+
+
+@dataclass(frozen=True, slots=True)
 class EnvironmentContext:
     """Name, instance, credentials, LXD target, address (once provisioned), creation time (UTC), tracker."""
 
@@ -25,6 +38,8 @@ class EnvironmentContext:
     """True for a host adopted with `register` (not created by the tool's Pulumi stack)."""
     tracker: TrackerSettings | None = None
     """The tracker `release` and `run` put on the host; None: the environment stops at Configured."""
+    drift: DriftNote | None = None
+    """Drift the last `check` found, for `show`; None when it found none or a command ran since."""
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import Any, Generic, TypeAlias, TypeVar, cast
 
-from orchestrator.domain.context import EnvironmentContext
+from orchestrator.domain.context import DriftNote, EnvironmentContext
 from orchestrator.domain.credentials import SshCredentials
 from orchestrator.domain.errors import (
     InvalidFailureContextError,
@@ -67,7 +67,7 @@ Provisionable: TypeAlias = (
     | RunFailed
 )
 PROVISIONABLE = states_accepted_by("provision")
-Configurable: TypeAlias = Provisioned | ConfigureFailed | Configured
+Configurable: TypeAlias = Provisioned | ConfigureFailed | Configured | Released | ReleaseFailed | Running | RunFailed
 CONFIGURABLE = states_accepted_by("configure")
 Releasable: TypeAlias = Configured | ReleaseFailed | Released | Running | RunFailed
 RELEASABLE = states_accepted_by("release")
@@ -215,6 +215,18 @@ class Environment(Generic[S_co]):
             return cast("Environment[T]", self)
         raise WrongStateError(str(self.name), self._state.tag, state)
 
+    def with_drift(self, findings: tuple[str, ...], checked_at: datetime) -> Environment[S_co]:
+        """This environment, same state, noting what a `check` found (no findings: the note is cleared).
+        No transition: saving it appends nothing to the history."""
+        drift = DriftNote(checked_at, findings) if findings else None
+        return Environment(
+            replace(self._context, drift=drift),
+            self._state,
+            state_since=self._state_since,
+            last_seq=self._last_seq,
+            pending=self._pending,
+        )
+
     def check_accepted_by(self, command: str) -> None:
         """Raise WrongStateError naming every state `command` starts from, unless it starts from this one."""
         if not isinstance(self._state, states_accepted_by(command)):
@@ -256,8 +268,9 @@ class Environment(Generic[S_co]):
         return self._to(ProvisionFailed(failure), "provision", step=failure.step_name)
 
     def start_configuring(self: Environment[Configurable], reason: str | None = None) -> Environment[Configuring]:
-        """Provisioned → Configuring; also a retry from ConfigureFailed and a re-run from Configured
-        (the playbooks are idempotent)."""
+        """Provisioned → Configuring; also a retry from ConfigureFailed and a re-run from Configured, and a
+        repair under a released or running tracker (Docker stopped behind the tool's back): the playbooks
+        are idempotent; `release` and `run` then follow."""
         self._guard(CONFIGURABLE, "start_configuring")
         return self._to(Configuring(), "configure", reason=reason)
 
@@ -355,7 +368,7 @@ class Environment(Generic[S_co]):
             reason=reason,
         )
         moved = Environment(
-            self._context if context is None else context,
+            replace(self._context if context is None else context, drift=None),  # a command ran since the check
             state,
             state_since=now,
             last_seq=transition.seq,

@@ -44,6 +44,17 @@ class EnvironmentName:
         return self.value
 
 
+def as_environment_name(value: object) -> EnvironmentName:
+    """`value` as an EnvironmentName: an EnvironmentName as is, a `str` validated (InvalidEnvironmentNameError
+    for a bad one); anything else is a TypeError that says what to pass."""
+    if isinstance(value, EnvironmentName):
+        return value
+    if isinstance(value, str):
+        return EnvironmentName(value)
+    hint = "; pass its .name" if isinstance(getattr(value, "name", None), EnvironmentName) else ""
+    raise TypeError(f"expected an environment name (an EnvironmentName or a str), got {type(value).__name__}{hint}")
+
+
 def validate_instance_name(value: str) -> str:
     """Return `value` if LXD accepts it as an instance name, else raise InvalidInstanceNameError."""
     problem = _name_problem(value, _INSTANCE_NAME, "A-Za-z0-9-", "letters, digits and dashes")

@@ -90,5 +90,8 @@ class TrackerProbe:
                 )
             time.sleep(_HEALTH_POLL_S)
 
+    def health(self, context: EnvironmentContext) -> CheckResult:
+        return check_health(_address(context), _tracker(context).health_check_port, 2.0)
+
     def run_checks(self, context: EnvironmentContext, api_token: str) -> Sequence[CheckResult]:
         return run_checks(_address(context), _tracker(context), api_token, self._timeout_s)

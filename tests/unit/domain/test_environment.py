@@ -182,7 +182,10 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {
     "complete_provisioning": (("provisioning",), (IP,)),
     "complete_registration": (("provisioning",), (IP,)),
     "fail_provisioning": (("provisioning",), (failure(ProvisionStep.PULUMI_UP),)),
-    "start_configuring": (("provisioned", "configure_failed", "configured"), ()),
+    "start_configuring": (
+        ("provisioned", "configure_failed", "configured", "released", "release_failed", "running", "run_failed"),
+        (),
+    ),
     "complete_configuring": (("configuring",), ()),
     "fail_configuring": (("configuring",), (failure(ConfigureStep.INSTALL_DOCKER),)),
     "start_releasing": (("configured", "release_failed", "released", "running", "run_failed"), ()),

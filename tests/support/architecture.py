@@ -14,8 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "architecture.md"
-SOURCES = ("orchestrator", "stacks")
-FIRST_PARTY = {"orchestrator", "stacks"}
+SOURCES = ("orchestrator", "stacks", "pulumi_lxd")
+FIRST_PARTY = set(SOURCES)
 NONE = {"", "—", "-"}
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from orchestrator.domain import ExitCode
-from tests.support.architecture import ROOT, Rules, read_rules
+from tests.support.architecture import ROOT, SOURCES, Rules, read_rules
 
 PREFIXES = ("orchestrator", "playbooks", "docs", "stacks", "tests", "bench", "scripts", ".ci")
 SUBPACKAGES = ("domain", "persistence", "commands", "infrastructure", "cli", "lab", "api", "config", "layout")
@@ -39,6 +39,7 @@ OTHER_NAMESPACES = (
     "pulumi.automation",
     "pulumi.automation.events",
     "pulumi.dynamic",
+    "pulumi.provider.experimental.property_value",
     "filelock",
     "typer",
     "pydantic",
@@ -70,7 +71,8 @@ class Problem:
 
 
 def tracked_files() -> list[str]:
-    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    command = ["git", "ls-files", "--cached", "--others", "--exclude-standard"]  # new files count as soon as made
+    listed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     return [line for line in listed.splitlines() if (ROOT / line).exists()]
 
 
@@ -80,7 +82,7 @@ def _markdown_files() -> list[Path]:
 
 
 def _module_docstrings() -> Iterator[Text]:
-    for top in ("orchestrator", "stacks"):
+    for top in SOURCES:
         for path in sorted((ROOT / top).rglob("*.py")):
             docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=False)
             if docstring:
@@ -179,7 +181,7 @@ def package_index() -> Index:
     defined: set[str] = set()
     owners: dict[str, list[str]] = {}
     strings: set[str] = set()
-    for top in ("orchestrator", "stacks"):
+    for top in SOURCES:
         for path in sorted((ROOT / top).rglob("*.py")):
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
             if parts[-1] == "__init__":
@@ -268,7 +270,7 @@ def name_problem(reference: str, index: Index) -> str | None:
     if name in index.strings or name in ALLOWED:  # a logger name, an error kind: the code spells it so
         return None
     first, *rest = re.split(r"[.:]", name)
-    if first in ("orchestrator", "stacks"):
+    if first in SOURCES:
         return None if _resolve_dotted(name) else "is not importable from the package"
     if first in SUBPACKAGES and rest:
         return None if _resolve_dotted("orchestrator." + name) else "is not a module or name of the package"

@@ -7,7 +7,7 @@ from typing import Any
 
 from orchestrator.commands.ports import InstanceObservation
 from orchestrator.domain import EnvironmentContext
-from orchestrator.infrastructure.pulumi.lxd_provider import LxdConnection, connect, eth0_ipv4
+from orchestrator.infrastructure.pulumi.lxd_connection import LxdConnection, connect, eth0_ipv4
 from orchestrator.infrastructure.pulumi.stacks import load_environment_module, stack_spec
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.infrastructure.pulumi.lxd_provider import DEFAULT_READY_TIMEOUT_S, LxdConnection
+from orchestrator.infrastructure.pulumi.lxd_connection import DEFAULT_READY_TIMEOUT_S, LxdConnection
 
 
 @dataclass(frozen=True)

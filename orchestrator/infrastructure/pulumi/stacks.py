@@ -1,7 +1,11 @@
 """Pulumi Automation API adapter: one stack per environment on a file backend of its own.
 
 Project `torrust-deploy`, stack = environment name, backend `file://data/{env}/pulumi`, passphrase
-secrets provider, and an explicit `PulumiCommand` (the CLI found or built by the toolchain step).
+secrets provider, and an explicit `PulumiCommand` (the CLI found or built by the toolchain step). The LXD
+resources come from the `pulumi-resource-lxd` plugin, named in the workspace's project settings
+(`plugins.providers`, the directory of this installation's console script), so the engine starts this
+installation's plugin and never looks for one elsewhere. A stack still on the old dynamic provider is
+migrated when it is opened (`migration.py`).
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestrator.commands.ports import InstanceOutputs
 from orchestrator.domain import EnvironmentContext
-from orchestrator.infrastructure.pulumi.lxd_provider import LxdConnection
+from orchestrator.infrastructure.pulumi.lxd_connection import LxdConnection
 from orchestrator.infrastructure.pulumi.spec import StackSpec
-from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
+from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain, lxd_plugin_dir
 from orchestrator.layout import WorkingDirLayout
 from orchestrator.resources import shipped_dir
 
@@ -66,10 +70,24 @@ def load_environment_module() -> ModuleType:
     return module
 
 
-def load_environment_program() -> Callable[[StackSpec], object]:
-    """`environment_program` from the shipped `stacks/environment.py`."""
-    program: Callable[[StackSpec], object] = load_environment_module().environment_program
+def load_environment_program(name: str = "environment_program") -> Callable[[StackSpec], object]:
+    """`environment_program` (or another program, e.g. `adoption_program`) from the shipped
+    `stacks/environment.py`."""
+    program: Callable[[StackSpec], object] = getattr(load_environment_module(), name)
     return program
+
+
+def project_settings(backend_url: str, plugin_dir: Path) -> auto.ProjectSettings:
+    """The workspace's Pulumi.yaml: this project on the environment's backend, with the `lxd` provider
+    plugin taken from `plugin_dir` (the Python Automation API has no field for `plugins`)."""
+    from pulumi import automation as auto
+
+    class WithPlugins(auto.ProjectSettings):
+        def to_dict(self) -> dict[str, Any]:
+            plugins = {"providers": [{"name": "lxd", "path": str(plugin_dir)}]}
+            return {**super().to_dict(), "plugins": plugins}
+
+    return WithPlugins(name=PROJECT_NAME, runtime="python", backend=auto.ProjectBackend(url=backend_url))
 
 
 def _first_error_line(text: str) -> str:
@@ -122,10 +140,11 @@ class PulumiProvisioner:
             log.warning("removing the Pulumi stack lock left by an interrupted run of %s", name)
             stack.cancel()
 
-    def _stack(self, context: EnvironmentContext) -> auto.Stack:
+    def _stack(self, context: EnvironmentContext, program_name: str = "environment_program") -> auto.Stack:
         from pulumi import automation as auto
 
         from orchestrator.infrastructure.pulumi.event_outputs import EventOutputStack
+        from orchestrator.infrastructure.pulumi.migration import migrate, needs_migration
 
         name = str(context.name)
         backend_dir = self._layout.pulumi_backend_dir(name)
@@ -133,12 +152,8 @@ class PulumiProvisioner:
         work_dir = self._layout.environment_build_dir(name) / "pulumi"
         work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         spec = stack_spec(context)
-        program = load_environment_program()
-        settings = auto.ProjectSettings(
-            name=PROJECT_NAME,
-            runtime="python",
-            backend=auto.ProjectBackend(url=backend_dir.resolve().as_uri()),
-        )
+        program = load_environment_program(program_name)
+        settings = project_settings(backend_dir.resolve().as_uri(), lxd_plugin_dir())
         env_vars = {**self._toolchain.environment(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
         options = auto.LocalWorkspaceOptions(
             work_dir=str(work_dir),
@@ -151,6 +166,8 @@ class PulumiProvisioner:
         workspace = auto.LocalWorkspace(**options.__dict__)
         stack = EventOutputStack.open(name, workspace, likely_exists=self._stack_file_exists(name))
         self._release_stale_lock(stack, name)
+        if not stack.created and needs_migration(backend_dir, name):
+            migrate(stack)
         return stack
 
     def _stack_file_exists(self, name: str) -> bool:
@@ -178,6 +195,35 @@ class PulumiProvisioner:
             return _outputs(result.outputs)
 
         return _run("up", run, on_output)
+
+    def adopt(self, context: EnvironmentContext, on_output: OutputSink | None = None) -> InstanceOutputs:
+        """Import the existing LXD instance named `context.instance_name` into the stack as it is
+        (`register --lxd-instance`): managed from then on. Its name, image and type must be the
+        environment's; Pulumi refuses the import otherwise and records nothing."""
+
+        def run(log: EngineLog) -> InstanceOutputs:
+            stack = self._stack(context, "adoption_program")
+            try:
+                result = stack.up(on_output=log, color="never", show_secrets=False)
+            finally:
+                self._release_stale_lock(stack, stack.name)
+            return _outputs(result.outputs)
+
+        return _run("up", run, on_output)
+
+    def forget(self, context: EnvironmentContext) -> None:
+        """Drop every resource from the stack's state without touching LXD (undoes an `adopt`)."""
+        from pulumi import automation as auto
+
+        def run(log: EngineLog) -> None:
+            stack = self._stack(context)
+            exported = stack.export_stack()
+            state = dict(exported.deployment or {})
+            kept = [item for item in state.get("resources") or [] if item.get("type") == "pulumi:pulumi:Stack"]
+            deployment = {**state, "resources": kept, "pending_operations": []}
+            stack.import_stack(auto.Deployment(version=exported.version, deployment=deployment))
+
+        _run("stack import", run, None)
 
     def destroy(self, context: EnvironmentContext, on_output: OutputSink | None = None) -> None:
         """Destroy the stack's resources (an instance already gone is not an error)."""

@@ -4,6 +4,9 @@ Order: a `pulumi` on PATH that is new enough (with the dynamic-provider plugin s
 PATH), else a CLI built earlier into the cache (`~/.cache/torrust-deploy/pulumi/<version>/bin`), else an
 error whose tip lists the ways to get one. `build_pulumi_cli` builds it from Go modules with the
 machine's `go` (the Go module proxy is the only source) through the shipped `build-pulumi-cli.sh`.
+
+The LXD provider plugin `pulumi-resource-lxd` is this distribution's console script (`lxd_plugin_dir`):
+every Pulumi run gets its directory on PATH, and the workspaces name it as the project's provider plugin.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +35,7 @@ MINIMUM_VERSION = (3, 200, 0)
 """A CLI on PATH older than this is not used."""
 
 PLUGIN_SCRIPT = "pulumi-resource-pulumi-python"
+LXD_PLUGIN = "pulumi-resource-lxd"
 BUILD_SCRIPT = Path(__file__).with_name("build-pulumi-cli.sh")
 
 
@@ -52,6 +57,16 @@ class PulumiCliNotFoundError(ToolchainError):
         self.tip = (
             "Run `torrust-deploy toolchain build` (needs `go`; builds from the Go module proxy, ~10 min once), "
             f"or put a pulumi >= {'.'.join(map(str, MINIMUM_VERSION))} and {PLUGIN_SCRIPT} on PATH."
+        )
+
+
+class LxdPluginNotFoundError(ToolchainError):
+    def __init__(self, looked_in: list[Path]) -> None:
+        super().__init__(
+            f"the LXD provider plugin {LXD_PLUGIN} is not installed (looked in {', '.join(map(str, looked_in))} "
+            "and on PATH)",
+            f"Reinstall torrust-deploy (`pip install -e .` in the checkout): it installs {LXD_PLUGIN} as a console "
+            "script beside its Python.",
         )
 
 
@@ -78,11 +93,14 @@ class PulumiToolchain:
         return self.cli.parent.parent
 
     def environment(self) -> dict[str, str]:
-        """Variables every Pulumi run gets: no update check, no plugin download, this interpreter."""
+        """Variables every Pulumi run gets: the CLI's and the LXD plugin's directories first on PATH, no
+        update check, no plugin download, no package registry lookup, this interpreter."""
+        directories = list(dict.fromkeys([str(self.bin_dir), str(lxd_plugin_dir())]))
         return {
-            "PATH": os.pathsep.join([str(self.bin_dir), os.environ.get("PATH", "")]),
+            "PATH": os.pathsep.join([*directories, os.environ.get("PATH", "")]),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_DISABLE_REGISTRY_RESOLVE": "true",
             "PULUMI_PYTHON_CMD": sys.executable,
         }
 
@@ -90,6 +108,20 @@ class PulumiToolchain:
         """The explicit PulumiCommand handed to every Automation API workspace (one per CLI in this
         process), built from the version this toolchain has already read."""
         return _pulumi_command(str(self.root), self.version)
+
+
+@functools.cache
+def lxd_plugin_dir() -> Path:
+    """The directory of this installation's `pulumi-resource-lxd` (its console scripts' directory, else
+    the interpreter's, else the first on PATH)."""
+    candidates = [Path(sysconfig.get_path("scripts")), Path(sys.executable).parent]
+    for directory in candidates:
+        if (directory / LXD_PLUGIN).is_file():
+            return directory
+    on_path = shutil.which(LXD_PLUGIN)
+    if on_path:
+        return Path(on_path).parent
+    raise LxdPluginNotFoundError(candidates)
 
 
 @functools.cache

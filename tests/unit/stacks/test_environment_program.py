@@ -8,7 +8,7 @@ import pulumi
 import pytest
 import yaml
 
-from orchestrator.infrastructure.pulumi.lxd_provider import LxdConnection
+from orchestrator.infrastructure.pulumi.lxd_connection import LxdConnection
 from orchestrator.infrastructure.pulumi.spec import StackSpec
 from orchestrator.infrastructure.pulumi.stacks import load_environment_program
 from stacks.environment import environment_program
@@ -62,8 +62,8 @@ def test_program_declares_a_nesting_profile_and_an_instance_with_cloud_init(mock
         assert profile["devices"]["eth0"] == {"type": "nic", "name": "eth0", "network": "lxdbr0"}
         assert profile["devices"]["root"]["pool"] == "default"
         assert instance["name"] == "torrust-demo"
-        assert instance["image_alias"] == "torrust-trixie"
-        assert instance["instance_type"] == "container"
+        assert instance["image"] == "torrust-trixie"
+        assert instance["type"] == "container"
         user_data = instance["config"]["user.user-data"]
         assert user_data.startswith("#cloud-config\n")
         user = yaml.safe_load(user_data)["users"][0]
@@ -80,7 +80,7 @@ def test_virtual_machine_profile_does_not_set_container_nesting(mocks: Recording
 
     def check(_: Any) -> None:
         assert mocks.resources["profile"]["config"] == {}
-        assert mocks.resources["instance"]["instance_type"] == "virtual-machine"
+        assert mocks.resources["instance"]["type"] == "virtual-machine"
 
     return pulumi.Output.all(profile.urn, instance.urn).apply(check)
 

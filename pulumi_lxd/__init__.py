@@ -1,0 +1,26 @@
+"""pulumi-lxd: LXD instances and profiles for Pulumi, shipped by torrust-deploy.
+
+    import pulumi
+    import pulumi_lxd as lxd
+
+    provider = lxd.Provider("lxd")  # the local unix socket; or lxd.ProviderArgs(remote="https://…", …)
+    profile = lxd.Profile("web", lxd.ProfileArgs(name="web", config={"security.nesting": "true"}),
+                          opts=pulumi.ResourceOptions(provider=provider))
+    box = lxd.Instance("box", lxd.InstanceArgs(name="box", image="torrust-trixie", profiles=[profile.name]),
+                       opts=pulumi.ResourceOptions(provider=provider))
+    pulumi.export("ipv4", box.ipv4)
+
+The resources are served by the provider plugin `pulumi-resource-lxd` (this distribution's console
+script, `pulumi_lxd.plugin`), which the engine starts itself: it must be on PATH or named in the project's
+`plugins.providers`. The schema (`schema.json`, also `pulumi package get-schema pulumi-resource-lxd`) is
+the contract this SDK is written against; `tests/unit/pulumi_lxd` checks that the two agree.
+"""
+
+from pulumi_lxd.instance import Instance, InstanceArgs
+from pulumi_lxd.profile import Profile, ProfileArgs
+from pulumi_lxd.provider import Provider, ProviderArgs
+
+PLUGIN_EXECUTABLE = "pulumi-resource-lxd"
+"""The name the engine looks for (`pulumi-resource-<package>`)."""
+
+__all__ = ["PLUGIN_EXECUTABLE", "Instance", "InstanceArgs", "Profile", "ProfileArgs", "Provider", "ProviderArgs"]

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+from orchestrator.commands.base import SafeSaver, TraceWriter
 from orchestrator.commands.create import CreateCommand
 from orchestrator.commands.ports import (
     HostProbe,
@@ -39,7 +40,6 @@ from orchestrator.commands.ports import (
 )
 from orchestrator.commands.progress import ProgressObserver, SilentProgress
 from orchestrator.commands.recover import record_interruption
-from orchestrator.commands.steps import SafeSaver, TraceWriter
 from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer, TrackerChecks
 from orchestrator.config import EnvironmentConfig
 from orchestrator.domain import (
@@ -69,8 +69,8 @@ from orchestrator.persistence import EnvironmentRepository, JsonFileRepository
 from orchestrator.persistence.secrets import TrackerTokenStore
 
 if TYPE_CHECKING:
+    from orchestrator.commands.base import StateChangingCommand
     from orchestrator.commands.check import DriftReport
-    from orchestrator.commands.steps import StateChangingCommand
     from orchestrator.commands.verify import TrackerTestReport
     from orchestrator.infrastructure.interrupt import SignalInterruption
     from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
@@ -330,13 +330,42 @@ class Deployer:
         return self._run(env, "provision", self._provision_command, lambda c, e: c.execute(e))
 
     def register(
-        self, env: Environment[Created] | EnvRef, ip: str, ssh_port: int | None = None
+        self,
+        env: Environment[Created] | EnvRef,
+        ip: str | None = None,
+        ssh_port: int | None = None,
+        *,
+        lxd_instance: str | None = None,
     ) -> Environment[Provisioned]:
-        """Adopt an existing host at `ip` (no instance is created); SSH and cloud-init are still checked."""
-        return cast("Environment[Provisioned]", self.register_result(env, ip, ssh_port).environment)
+        """Adopt an existing host: the one at `ip` (never managed: no instance is created or deleted), or the
+        LXD instance `lxd_instance`, imported into the stack (managed from then on: `destroy` deletes it).
+        SSH and cloud-init are checked either way."""
+        result = self.register_result(env, ip, ssh_port, lxd_instance=lxd_instance)
+        return cast("Environment[Provisioned]", result.environment)
 
-    def register_result(self, env: object, ip: str, ssh_port: int | None = None) -> CommandResult[Any]:
-        from orchestrator.commands.register import RegisterCommand
+    def register_result(
+        self, env: object, ip: str | None = None, ssh_port: int | None = None, *, lxd_instance: str | None = None
+    ) -> CommandResult[Any]:
+        from orchestrator.commands.register import RegisterCommand, RegisterLxdInstanceCommand, check_register_target
+
+        check_register_target(ip, ssh_port, lxd_instance)
+        if lxd_instance is not None:
+            instance = lxd_instance
+
+            def build_import() -> RegisterLxdInstanceCommand:
+                adapters = self.adapters
+                return RegisterLxdInstanceCommand(
+                    self.repository,
+                    RegisterLxdInstanceCommand.adopter_of(adapters.provisioner),
+                    adapters.playbooks,
+                    adapters.ssh,
+                    self.traces,
+                    self.observer,
+                    cancelled=self.interrupted,
+                    ssh_timeout_s=self.ssh_timeout_s,
+                )
+
+            return self._run(env, "register", build_import, lambda c, e: c.execute_lxd_instance(e, instance))
 
         def build() -> RegisterCommand:
             adapters = self.adapters
@@ -350,7 +379,9 @@ class Deployer:
                 ssh_timeout_s=self.ssh_timeout_s,
             )
 
-        return self._run(env, "register", build, lambda c, e: c.execute(e, ip, ssh_port))
+        address = ip
+        assert address is not None  # check_register_target: without an instance there is an address
+        return self._run(env, "register", build, lambda c, e: c.execute(e, address, ssh_port))
 
     def configure(self, env: Environment[Configurable] | EnvRef) -> Environment[Configured]:
         """Install Docker and Docker Compose (first run, retry after a failure, or idempotent re-run)."""

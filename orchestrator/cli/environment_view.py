@@ -58,7 +58,7 @@ _END_WITHOUT_TRACKER = "Configured"
 NO_ENVIRONMENTS = "No environments."
 
 
-def ssh_command(instance_ip: str | None, username: str, port: int, private_key_path: str) -> str | None:
+def ssh_command_text(instance_ip: str | None, username: str, port: int, private_key_path: str) -> str | None:
     """`ssh -i KEY [-p PORT] USER@IP`, once the instance has an address."""
     if not instance_ip:
         return None
@@ -87,7 +87,7 @@ def environment_document(facts: dict[str, Any], running_pid: int | None) -> dict
         "instance_ip": facts["instance_ip"],
         "ssh": {
             **ssh,
-            "command": ssh_command(facts["instance_ip"], ssh["username"], ssh["port"], ssh["private_key_path"]),
+            "command": ssh_command_text(facts["instance_ip"], ssh["username"], ssh["port"], ssh["private_key_path"]),
         },
         "lxd": facts["lxd"],
         "failure": facts["failure"],

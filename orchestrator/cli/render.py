@@ -185,7 +185,7 @@ def make_progress(verbose: bool) -> CliProgress:
 def ssh_command_line(env: AnyEnvironment) -> str | None:
     context = env.context
     ssh = context.ssh
-    return view.ssh_command(context.instance_ip, ssh.username, ssh.port, str(ssh.private_key_path))
+    return view.ssh_command_text(context.instance_ip, ssh.username, ssh.port, str(ssh.private_key_path))
 
 
 def next_command(env: AnyEnvironment, running_pid: int | None = None) -> str | None:

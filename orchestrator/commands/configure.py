@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from functools import partial
 
+from orchestrator.commands.base import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.errors import ConfigureFailedError
 from orchestrator.commands.playbook_run import PlaybookRun
 from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
-from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.domain import Configurable, Configured, ConfigureStep, Environment
 from orchestrator.persistence import EnvironmentRepository
 

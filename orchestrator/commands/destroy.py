@@ -6,10 +6,10 @@ environment's rendered build artifacts.
 
 from __future__ import annotations
 
+from orchestrator.commands.base import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.errors import DestroyFailedError
 from orchestrator.commands.ports import CancelToken, InfrastructureProvisioner, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
-from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.domain import AnyEnvironment, Destroyed, DestroyStep, Environment
 from orchestrator.persistence import EnvironmentRepository
 

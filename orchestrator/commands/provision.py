@@ -10,6 +10,7 @@ authentication) → wait for cloud-init (ansible-runner). The environment's lock
 
 from __future__ import annotations
 
+from orchestrator.commands.base import StateChangingCommand, StepFailedError, StepRunner, TraceWriter
 from orchestrator.commands.errors import ProvisionFailedError
 from orchestrator.commands.playbook_run import PlaybookRun
 from orchestrator.commands.ports import (
@@ -21,7 +22,6 @@ from orchestrator.commands.ports import (
     never_cancelled,
 )
 from orchestrator.commands.progress import ProgressObserver
-from orchestrator.commands.steps import StateChangingCommand, StepFailedError, StepRunner, TraceWriter
 from orchestrator.domain import Environment, Provisionable, Provisioned, Provisioning, ProvisionStep
 from orchestrator.persistence import EnvironmentRepository
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from orchestrator.commands.steps import INTERRUPTED, SafeSaver
+from orchestrator.commands.base import INTERRUPTED, SafeSaver
 from orchestrator.domain import (
     AnyEnvironment,
     Configuring,

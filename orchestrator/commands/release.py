@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from orchestrator.commands.base import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.errors import ReleaseFailedError
 from orchestrator.commands.playbook_run import PlaybookRun
 from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
-from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer
 from orchestrator.domain import Environment, Releasable, Released, ReleaseStep, TrackerSettings
 from orchestrator.persistence import EnvironmentRepository

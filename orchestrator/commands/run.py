@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from orchestrator.commands.base import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.errors import RunFailedError
 from orchestrator.commands.playbook_run import PlaybookRun
 from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
-from orchestrator.commands.steps import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer, TrackerChecks
 from orchestrator.domain import Environment, Runnable, Running, RunStep, Starting
 from orchestrator.persistence import EnvironmentRepository

@@ -297,7 +297,8 @@ CASES = [
         "configure-before-provision",
         ("configure", ENV),
         2,
-        "state created, but `configure` starts from Provisioned, ConfigureFailed, Configured, Released, ReleaseFailed, Running or RunFailed",
+        "state created, but `configure` starts from Provisioned, ConfigureFailed, Configured, Released, "
+        "ReleaseFailed, Running or RunFailed",
         state="created",
         tip=f"torrust-deploy provision {ENV}",
     ),

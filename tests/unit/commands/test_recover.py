@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.commands.base import INTERRUPTED, SafeSaver
 from orchestrator.commands.recover import record_interruption
-from orchestrator.commands.steps import INTERRUPTED, SafeSaver
 from orchestrator.domain import (
     AnyEnvironment,
     ConfigureFailed,

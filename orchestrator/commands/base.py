@@ -1,4 +1,4 @@
-"""The machinery every command shares: numbered steps with progress, failure capture, safe saves."""
+"""The base every command shares: numbered steps with progress, failure capture, safe saves, one failure block."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ import logging
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
+from orchestrator.commands.base import StateChangingCommand, StepFailedError, StepRunner, TraceWriter
 from orchestrator.commands.errors import ProvisionFailedError
 from orchestrator.commands.ports import (
     CancelToken,
@@ -30,7 +31,6 @@ from orchestrator.commands.ports import (
 )
 from orchestrator.commands.progress import ProgressObserver
 from orchestrator.commands.provision import WAIT_CLOUD_INIT_PLAYBOOK, MissingInstanceAddressError
-from orchestrator.commands.steps import StateChangingCommand, StepFailedError, StepRunner, TraceWriter
 from orchestrator.domain import (
     Created,
     DeployError,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from orchestrator.cli.common import command_name, options, run_command
-from orchestrator.cli.render import error_document, print_json
+from orchestrator.cli.render import EXIT_FAILED, error_document, print_json
 from orchestrator.domain.tracker import DEFAULT_TRACKER_VERSION
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-EXIT_FAILED = 1
 
 artifact_app = typer.Typer(
     help=(

@@ -1,4 +1,4 @@
-"""Day-2 commands: `check` (drift), `register` (adopt an existing host), `history` (audit trail).
+"""Day-2 commands: `check` (drift), `register` (adopt an existing host or LXD instance), `history` (audit trail).
 
 `check` exits 0 when the environment matches its LXD target and 5 when drift was found.
 """
@@ -19,13 +19,11 @@ from orchestrator.cli.common import (
     run_command,
     stale_warning,
 )
-from orchestrator.cli.render import print_json
+from orchestrator.cli.render import EXIT_DRIFT, print_json
 from orchestrator.cli.top_help import DAY2
 
 if TYPE_CHECKING:
     from orchestrator.commands.check import DriftReport
-
-EXIT_DRIFT = 5
 
 
 def _report_document(report: DriftReport, command: str) -> dict[str, Any]:
@@ -76,13 +74,24 @@ def check(ctx: typer.Context, name: EnvArg) -> None:
 def register(
     ctx: typer.Context,
     name: EnvArg,
-    ip: Annotated[str, typer.Option("--ip", help="Address of the existing host.", show_default=False)],
+    ip: Annotated[
+        str | None, typer.Option("--ip", help="Address of the existing host (never managed).", show_default=False)
+    ] = None,
     ssh_port: Annotated[int | None, typer.Option("--ssh-port", min=1, max=65535, help="Its SSH port.")] = None,
+    lxd_instance: Annotated[
+        str | None,
+        typer.Option(
+            "--lxd-instance",
+            help="An LXD instance to import into the environment's stack (managed from then on).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Adopt an existing host (Created → Provisioned without Pulumi; SSH and cloud-init are checked)."""
+    """Adopt an existing host: at --ip (Created → Provisioned without Pulumi, never managed), or the LXD
+    instance --lxd-instance, imported into the stack (`destroy` deletes it). SSH and cloud-init are checked."""
 
     def body() -> None:
-        result = deployer_for(ctx).register_result(name, ip, ssh_port)
+        result = deployer_for(ctx).register_result(name, ip, ssh_port, lxd_instance=lxd_instance)
         stale_warning(result)
         print_run_result(ctx, result)
 

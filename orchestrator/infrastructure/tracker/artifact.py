@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
+from orchestrator.domain.errors import DeployError
 from orchestrator.domain.tracker import DEFAULT_TRACKER_VERSION, TrackerSettings
 from orchestrator.infrastructure.cache import cache_root as shared_cache_root
 from orchestrator.infrastructure.tracker.container import (
@@ -100,17 +101,17 @@ CargoRunner = Callable[[Sequence[str], Mapping[str, str], IO[str], Callable[[str
 # --------------------------------------------------------------------------------------------- errors
 
 
-class TrackerArtifactError(Exception):
-    """Base of the errors of building or packaging the tracker: a one-line message, a tip, tool output."""
+class TrackerArtifactError(DeployError):
+    """Base of the errors of building or packaging the tracker: a one-line message, a tip, tool output
+    (exit code 1: the build ran and failed)."""
 
     default_tip = "Run `torrust-deploy artifact status` to see what is cached."
 
     def __init__(
         self, message: str, *, tip: str | None = None, detail: str = "", trace_path: Path | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, tip or self.default_tip)
         self.message = message
-        self.tip = tip or self.default_tip
         self.detail = detail
         """The tool output that explains the failure (last lines of cargo's, ldd's or apt's); may be empty."""
         self.trace_path = trace_path

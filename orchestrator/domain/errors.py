@@ -114,9 +114,10 @@ class InvalidTransitionError(DomainError):
     """A transition called on an environment in a state that does not allow it."""
 
     def __init__(self, env_name: str, actual: str, transition: str, required: str) -> None:
+        needed = " or ".join(_shown(tag) for tag in required.split(" or "))
         super().__init__(
-            f"cannot {transition} environment '{env_name}': it is in state {actual}, "
-            f"and {transition} needs state {required}",
+            f"cannot {transition} environment '{env_name}': it is in state {_shown(actual)}, "
+            f"and {transition} needs state {needed}",
             state_tip(env_name, actual, required),
         )
         self.env_name = env_name
@@ -154,14 +155,19 @@ class WrongStateError(DomainError):
             needs = f"`{required}` starts from {_one_of(accepted)}"
             target = accepted[0]
         else:
-            needs = f"this needs state {required.tag}"
+            needs = f"this needs state {_shown(required.tag)}"
             target = required.tag
         super().__init__(
-            f"environment '{env_name}' is in state {actual}, but {needs}", state_tip(env_name, actual, target)
+            f"environment '{env_name}' is in state {_shown(actual)}, but {needs}", state_tip(env_name, actual, target)
         )
         self.env_name = env_name
         self.actual = actual
         self.required = required
+
+
+def _shown(tag: str) -> str:
+    """A state as users see it everywhere (`ProvisionFailed`), from its stored tag."""
+    return vocabulary.DISPLAY_NAME.get(tag, tag)
 
 
 def _one_of(tags: Sequence[str]) -> str:

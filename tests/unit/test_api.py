@@ -86,7 +86,7 @@ def test_a_wrong_state_fails_before_any_adapter_is_built_and_names_every_accepte
         deployer.run_command(command, NAME)
 
     message = str(raised.value)
-    assert f"is in state {tag}, but `{command}` starts from " in message  # the state as stored (its tag)
+    assert f"is in state {vocabulary.DISPLAY_NAME[tag]}, but `{command}` starts from " in message  # as show spells it
     for accepted in vocabulary.ACCEPTED[command]:
         assert DISPLAY_NAME[accepted] in message, (accepted, message)
     assert raised.value.exit_code == ExitCode.USAGE and raised.value.tip
@@ -214,7 +214,7 @@ def test_an_interrupted_run_is_recorded_even_when_the_command_then_refuses_the_s
     deployer = _stored(tmp_path, "provisioning")
     _no_adapters(monkeypatch)
 
-    with pytest.raises(WrongStateError, match="is in state provision_failed"):
+    with pytest.raises(WrongStateError, match="is in state ProvisionFailed"):
         deployer.configure(NAME)
 
     current = deployer.show(NAME)

@@ -297,13 +297,13 @@ CASES = [
         "configure-before-provision",
         ("configure", ENV),
         2,
-        "state created, but `configure` starts from Provisioned, ConfigureFailed, Configured, Released, "
+        "state Created, but `configure` starts from Provisioned, ConfigureFailed, Configured, Released, "
         "ReleaseFailed, Running or RunFailed",
         state="created",
         tip=f"torrust-deploy provision {ENV}",
     ),
-    Case("provision-after-destroy", ("provision", ENV), 2, "state destroyed", state="destroyed", tip="create it again"),
-    Case("deploy-after-destroy", ("deploy", ENV), 2, "state destroyed", state="destroyed", tip="create it again"),
+    Case("provision-after-destroy", ("provision", ENV), 2, "state Destroyed", state="destroyed", tip="create it again"),
+    Case("deploy-after-destroy", ("deploy", ENV), 2, "state Destroyed", state="destroyed", tip="create it again"),
     Case(
         "create-existing-environment", CREATE, 2, "already exists", state="created", tip=f"`torrust-deploy purge {ENV}`"
     ),

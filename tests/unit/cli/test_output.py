@@ -90,7 +90,7 @@ def test_debug_shows_the_traceback(work: Path, fakes: Adapters) -> None:
 
     assert result.exit_code == 2
     assert "Traceback (most recent call last)" in result.stderr
-    assert "Error: environment 'demo' is in state created" in result.stderr
+    assert "Error: environment 'demo' is in state Created" in result.stderr
 
 
 @pytest.mark.parametrize("tag", sorted(BUILDERS))

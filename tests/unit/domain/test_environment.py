@@ -34,6 +34,7 @@ from orchestrator.domain import (
     RunStep,
     State,
     WrongStateError,
+    display_name,
 )
 from tests.support.environments import BUILDERS, IP, SSH, created, failure
 
@@ -213,7 +214,8 @@ def test_transition_on_a_wrong_state_raises_at_run_time(transition: str, tag: st
 
     required = " or ".join(accepted)
     assert str(caught.value) == (
-        f"cannot {transition} environment 'e2e': it is in state {tag}, and {transition} needs state {required}"
+        f"cannot {transition} environment 'e2e': it is in state {display_name(tag)}, and {transition} needs state "
+        + " or ".join(display_name(state) for state in accepted)
     )
     assert caught.value.tip
     assert (caught.value.actual, caught.value.required) == (tag, required)
@@ -302,7 +304,9 @@ def test_require_a_missing_state_says_which_command_to_run(tag: str, required: t
     with pytest.raises(WrongStateError) as caught:
         env.require(required)
 
-    assert str(caught.value) == f"environment 'e2e' is in state {tag}, but this needs state {required.tag}"
+    assert str(caught.value) == (
+        f"environment 'e2e' is in state {display_name(tag)}, but this needs state {required.__name__}"
+    )
     assert tip in caught.value.tip
     assert caught.value.required is required
     assert caught.value.actual == tag

@@ -87,8 +87,12 @@ def register(
         ),
     ] = None,
 ) -> None:
-    """Adopt an existing host: at --ip (Created → Provisioned without Pulumi, never managed), or the LXD
-    instance --lxd-instance, imported into the stack (`destroy` deletes it). SSH and cloud-init are checked."""
+    """Adopt an existing host: --ip (never managed) or --lxd-instance (imported into the stack); SSH and
+    cloud-init are checked.
+
+    --ip ADDRESS: Created → Provisioned without Pulumi; `provision` refuses the host and `destroy` leaves it.
+    --lxd-instance NAME: the environment's LXD instance (its name, image and type) is imported into the
+    environment's Pulumi stack as it is and managed from then on: `destroy` deletes it."""
 
     def body() -> None:
         result = deployer_for(ctx).register_result(name, ip, ssh_port, lxd_instance=lxd_instance)

@@ -64,7 +64,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         DAY2,
         "register",
-        "Adopt an existing host (Created → Provisioned without Pulumi; SSH and cloud-init are checked).",
+        "Adopt an existing host: --ip (never managed) or --lxd-instance (imported into the stack); SSH and "
+        "cloud-init are checked.",
     ),
     (
         DAY2,

@@ -69,8 +69,8 @@ def test_every_torrust_deploy_command_in_the_readme_resolves_through_the_cli() -
         "show my-env --no-such-option",
         "show my-env extra-argument",
         "show",  # its argument is required
-        "register my-env",  # --ip is required
         "register my-env --ip",  # --ip takes a value
+        "register my-env --lxd-instance",  # --lxd-instance takes a value
         "create",  # a group needs its command
         "toolchain ensure|stats|build",  # each alternative is checked
         "history ENV --json",  # a global option after the command belongs to the command
@@ -92,6 +92,7 @@ def test_the_command_check_rejects_a_command_line_the_cli_would_reject(line: str
         "show --help",
         "--install-completion",
         "register ENV --ip IP [--ssh-port N]",
+        "register ENV --lxd-instance NAME",
     ],
 )
 def test_the_command_check_accepts_the_forms_the_readme_uses(line: str) -> None:

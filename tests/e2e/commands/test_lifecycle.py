@@ -49,12 +49,12 @@ def _stacks_in_backend(deployer: Deployer, name: str) -> list[str]:
     return [str(stack["name"]) for stack in _plain_pulumi(deployer, name, "stack", "ls", "--all", "--json")]
 
 
-def _instance_inputs(deployer: Deployer, name: str) -> dict[str, Any]:
-    """The instance resource's inputs as the plain CLI exports them from the stack's state."""
+def _provider_inputs(deployer: Deployer, name: str) -> dict[str, Any]:
+    """The `lxd` provider resource's inputs (the LXD target) as the plain CLI exports them from the state."""
     state = _plain_pulumi(deployer, name, "stack", "export", "--stack", f"organization/torrust-deploy/{name}")
     resources = state["deployment"]["resources"]
-    instance = next(r for r in resources if r["urn"].endswith("::instance"))
-    return dict(instance["inputs"])
+    provider = next(r for r in resources if r["type"] == "pulumi:providers:lxd")
+    return dict(provider.get("inputs") or {})
 
 
 def _run_happy_path(deployer: Deployer, config: EnvironmentConfig, lxd_client: Any) -> None:
@@ -77,7 +77,7 @@ def _run_happy_path(deployer: Deployer, config: EnvironmentConfig, lxd_client: A
     ]
     assert ssh_run(config, ip, "true").returncode == 0
     assert _stacks_in_backend(deployer, name) == [f"organization/torrust-deploy/{name}"]
-    assert _instance_inputs(deployer, name)["endpoint"] == (config.lxd.endpoint or "")
+    assert _provider_inputs(deployer, name).get("remote", "") == (config.lxd.endpoint or "")
 
     started = time.monotonic()
     configured = deployer.configure(provisioned)

@@ -1,10 +1,17 @@
-"""Wire (schema) property names ↔ Python names: `waitForIpv4` ↔ `wait_for_ipv4`."""
+"""Wire (schema) property names ↔ Python names: `waitForIpv4` ↔ `wait_for_ipv4`.
+
+The resources register their properties under the wire names and translate nothing (the SDK would also
+translate the keys inside `config` and `devices`, which are LXD's own); a property whose Python name
+differs is read through an accessor (`output`).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
+
+import pulumi
 
 _UPPER = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -25,3 +32,8 @@ def wire_props(values: Mapping[str, Any], outputs: tuple[str, ...] = ()) -> dict
     for key in outputs:
         props.setdefault(key, None)
     return props
+
+
+def output(resource: pulumi.Resource, wire: str) -> pulumi.Output[Any]:
+    """The output property `wire` of `resource` (the SDK keeps it under that name)."""
+    return cast("pulumi.Output[Any]", resource.__dict__[wire])

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 
-from pulumi_lxd._naming import python_name, wire_props
+from pulumi_lxd._naming import output, wire_props
 
 TYPE_TOKEN = "lxd:index:Instance"
 OUTPUTS = ("ipv4", "status", "imageFingerprint")
@@ -60,15 +60,27 @@ class Instance(pulumi.CustomResource):
     profiles: pulumi.Output[list[str]]
     config: pulumi.Output[dict[str, str]]
     devices: pulumi.Output[dict[str, dict[str, str]]]
-    wait_for_ipv4: pulumi.Output[bool]
-    ipv4_interface: pulumi.Output[str]
-    ipv4_timeout_seconds: pulumi.Output[float]
     ipv4: pulumi.Output[str]
     """The global IPv4 address of `ipv4_interface` (empty while it has none)."""
     status: pulumi.Output[str]
     """The LXD status (`Running`, `Stopped`, …)."""
-    image_fingerprint: pulumi.Output[str]
-    """Fingerprint of the image the instance was created from."""
+
+    @property
+    def wait_for_ipv4(self) -> pulumi.Output[bool]:
+        return output(self, "waitForIpv4")
+
+    @property
+    def ipv4_interface(self) -> pulumi.Output[str]:
+        return output(self, "ipv4Interface")
+
+    @property
+    def ipv4_timeout_seconds(self) -> pulumi.Output[float]:
+        return output(self, "ipv4TimeoutSeconds")
+
+    @property
+    def image_fingerprint(self) -> pulumi.Output[str]:
+        """Fingerprint of the image the instance was created from."""
+        return output(self, "imageFingerprint")
 
     def __init__(self, resource_name: str, args: InstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, resource_name, wire_props(vars(args), OUTPUTS), opts)
@@ -89,6 +101,3 @@ class Instance(pulumi.CustomResource):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
         )
         return instance
-
-    def translate_output_property(self, prop: str) -> str:
-        return python_name(prop)

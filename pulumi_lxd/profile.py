@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pulumi
 
-from pulumi_lxd._naming import python_name, wire_props
+from pulumi_lxd._naming import wire_props
 
 TYPE_TOKEN = "lxd:index:Profile"
 
@@ -52,6 +52,3 @@ class Profile(pulumi.CustomResource):
             profile, TYPE_TOKEN, resource_name, props, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         )
         return profile
-
-    def translate_output_property(self, prop: str) -> str:
-        return python_name(prop)

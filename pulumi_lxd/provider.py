@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from pulumi_lxd._naming import python_name, wire_props
+from pulumi_lxd._naming import output, wire_props
+
+PROPERTIES = ("remote", "socketPath", "clientCert", "clientKey", "serverCert")
 
 
 class ProviderArgs:
@@ -35,10 +37,22 @@ class Provider(pulumi.ProviderResource):
     """An explicit `lxd` provider; pass it as `ResourceOptions(provider=…)` to instances and profiles."""
 
     remote: pulumi.Output[str]
-    socket_path: pulumi.Output[str]
-    client_cert: pulumi.Output[str]
-    client_key: pulumi.Output[str]
-    server_cert: pulumi.Output[str]
+
+    @property
+    def socket_path(self) -> pulumi.Output[str]:
+        return output(self, "socketPath")
+
+    @property
+    def client_cert(self) -> pulumi.Output[str]:
+        return output(self, "clientCert")
+
+    @property
+    def client_key(self) -> pulumi.Output[str]:
+        return output(self, "clientKey")
+
+    @property
+    def server_cert(self) -> pulumi.Output[str]:
+        return output(self, "serverCert")
 
     def __init__(
         self, resource_name: str, args: ProviderArgs | None = None, opts: pulumi.ResourceOptions | None = None
@@ -47,7 +61,4 @@ class Provider(pulumi.ProviderResource):
         values = dict(vars(given))
         if given.client_key is not None:
             values["client_key"] = pulumi.Output.secret(given.client_key)
-        super().__init__("lxd", resource_name, wire_props(values), opts)
-
-    def translate_output_property(self, prop: str) -> str:
-        return python_name(prop)
+        super().__init__("lxd", resource_name, wire_props(values, PROPERTIES), opts)

@@ -1,4 +1,4 @@
-"""`python -m bench [--reps N] [--out bench/results] [--only deploy,scaling,cli,persistence]`
+"""`python -m bench [--reps N] [--out bench/results] [--only persistence,cli,launch,deploy,scaling] [--pool P]`
 
 Runs the benchmarks, prints each figure against the floor measured in the same run and its target,
 writes `OUT/<timestamp>.json` and `OUT/<timestamp>.png`. Exit code 0 when every target passed, 1 when
@@ -23,9 +23,9 @@ from typing import Any
 
 from bench.report import Check, results_document, timestamp, write_json
 
-SECTIONS = ("persistence", "cli", "deploy", "scaling")
+SECTIONS = ("persistence", "cli", "launch", "deploy", "scaling")
 """Also the order they run in: the quick ones first."""
-LAB_SECTIONS = ("deploy", "scaling")
+LAB_SECTIONS = ("launch", "deploy", "scaling")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,6 +42,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--saves", type=int, default=500, help="saves timed for save latency (default 500)")
     parser.add_argument("--ops", type=int, default=10, help="operations per writer process (default 10)")
     parser.add_argument("--no-profile", action="store_true", help="skip the extra profiled product deploy")
+    parser.add_argument(
+        "--pool",
+        default=None,
+        help="storage pool of the deploy and scaling instances, raw and product (default: the lab's, "
+        "i.e. the default profile's)",
+    )
+    parser.add_argument(
+        "--launch-pools",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        default=None,
+        help="comma-separated pools the launch section compares (default: every pool of the daemon)",
+    )
     parser.add_argument("--keep-temp", action="store_true", help="keep the temp working dirs (for inspection)")
     args = parser.parse_args(argv)
     if args.reps < 1:
@@ -103,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "modified_files": (_git("status", "--porcelain", "--untracked-files=no") or "").splitlines(),
         "reps": args.reps,
         "sections": list(args.only),
+        "pool": args.pool,
         "loadavg_at_start": list(os.getloadavg()),
     }
     try:
@@ -110,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 
         keypair = make_keypair(base_dir)
         lab_problem = _lab_problem() if any(section in LAB_SECTIONS for section in args.only) else None
+        pool = args.pool
+        if pool is None and lab_problem is None and any(section in LAB_SECTIONS for section in args.only):
+            from bench.lxd_fixtures import lab_pool
+
+            pool = meta["pool"] = lab_pool()
         runners: dict[str, Callable[[], tuple[dict[str, Any], list[Check]]]] = {}
         if "persistence" in args.only:
             from bench import persistence
@@ -119,14 +137,20 @@ def main(argv: list[str] | None = None) -> int:
             from bench import cli_latency
 
             runners["cli"] = lambda: cli_latency.run(args.cli_rounds, keypair, base_dir, _log)
+        if "launch" in args.only:
+            from bench import launch
+
+            runners["launch"] = lambda: launch.run(max(3, args.reps), _log, args.launch_pools)
         if "deploy" in args.only:
             from bench import deploy
 
-            runners["deploy"] = lambda: deploy.run(args.reps, keypair, base_dir, _log, profile=not args.no_profile)
+            runners["deploy"] = lambda: deploy.run(
+                args.reps, keypair, base_dir, _log, str(pool), profile=not args.no_profile
+            )
         if "scaling" in args.only:
             from bench import scaling
 
-            runners["scaling"] = lambda: scaling.run(keypair, base_dir, _log)
+            runners["scaling"] = lambda: scaling.run(keypair, base_dir, _log, str(pool))
         for name in SECTIONS:
             if name not in runners:
                 continue

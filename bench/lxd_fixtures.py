@@ -1,4 +1,5 @@
-"""What the LXD benchmarks share: a key pair, environment configs, plain SSH, and cleanup of what they made.
+"""What the LXD benchmarks share: a key pair, environment configs, plain SSH and scp, the tracker's release
+rendered for the raw floor, the lab's storage pool, and cleanup of what they made.
 
 Everything made here is named `bench-…` (environments) / `torrust-bench-…` (product instances and
 profiles) / `bench-raw-…` (raw instances), and cleanup deletes only the names recorded in a `Made` list.
@@ -6,10 +7,13 @@ profiles) / `bench-raw-…` (raw instances), and cleanup deletes only the names 
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,9 +52,12 @@ def make_keypair(directory: Path) -> Keypair:
     return Keypair(key)
 
 
-def environment_config(name: str, keypair: Keypair, base_dir: Path) -> EnvironmentConfig:
-    """A config for environment `name` with the bench key pair and the default (local socket) LXD target."""
-    document = {
+def environment_config(
+    name: str, keypair: Keypair, base_dir: Path, *, pool: str | None = None, tracker: bool = True
+) -> EnvironmentConfig:
+    """A config for environment `name` with the bench key pair, the default (local socket) LXD target on
+    storage pool `pool` (None: the config's default) and the default tracker (so `deploy` ends Running)."""
+    document: dict[str, Any] = {
         "name": name,
         "ssh": {
             "private_key_path": str(keypair.private_key),
@@ -58,7 +65,22 @@ def environment_config(name: str, keypair: Keypair, base_dir: Path) -> Environme
             "username": SSH_USER,
         },
     }
+    if pool is not None:
+        document["lxd"] = {"storage_pool": pool}
+    if tracker:
+        document["tracker"] = {}
     return parse_config(document, base_dir, source=f"bench config {name}")
+
+
+def lab_pool() -> str:
+    """The lab's storage pool: the one the default profile's root disk is on (what `lab status` reports)."""
+    from orchestrator.lab.local_lab import Lab
+
+    return Lab().status().storage_pool
+
+
+def pool_driver(client: Any, pool: str) -> str:
+    return str(client.storage_pools.get(pool).driver)
 
 
 def cloud_init_user_data(username: str, public_key: str) -> str:
@@ -94,8 +116,23 @@ def ssh_argv(host: str, keypair: Keypair, *remote: str, username: str = SSH_USER
     return ssh_command(host, 22, username, keypair.private_key, *remote)
 
 
+def scp_argv(host: str, keypair: Keypair, sources: Sequence[Path], target_dir: str) -> list[str]:
+    """`scp` with the same options as the product's ssh (one connection for every file)."""
+    ssh = ssh_argv(host, keypair)
+    options = ssh[1 : ssh.index("-p")] + ssh[ssh.index("-p") + 2 : -1]  # -i KEY and the -o options
+    return ["scp", "-q", "-P", "22", *options, *(str(p) for p in sources), f"{SSH_USER}@{host}:{target_dir}"]
+
+
 class RemoteCommandError(Exception):
     pass
+
+
+def scp_files(host: str, keypair: Keypair, sources: Sequence[Path], target_dir: str = "/tmp/") -> None:
+    result = subprocess.run(
+        scp_argv(host, keypair, sources, target_dir), capture_output=True, text=True, check=False, timeout=300
+    )
+    if result.returncode != 0:
+        raise RemoteCommandError(f"scp to {host} exited {result.returncode}: {result.stderr.strip()[-300:]}")
 
 
 def ssh_run(host: str, keypair: Keypair, command: str, timeout_s: float = 600.0) -> str:
@@ -128,6 +165,87 @@ def wait_ssh(host: str, keypair: Keypair, timeout_s: float = 120.0, poll_s: floa
         if time.monotonic() >= deadline:
             raise RemoteCommandError(f"{host} did not accept SSH within {timeout_s:.0f} s")
         time.sleep(poll_s)
+
+
+def wait_health(host: str, port: int, timeout_s: float = 120.0, poll_s: float = 0.1) -> int:
+    """Poll the tracker's `GET /health_check` until it answers `"status": "Ok"`; return the attempts."""
+    deadline = time.monotonic() + timeout_s
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/health_check", timeout=2) as reply:
+                if json.loads(reply.read()).get("status") == "Ok":
+                    return attempts
+        except (OSError, ValueError, urllib.error.URLError):
+            pass
+        if time.monotonic() >= deadline:
+            raise RemoteCommandError(f"the tracker on {host}:{port} was not healthy within {timeout_s:.0f} s")
+        time.sleep(poll_s)
+
+
+# --- the tracker's release, rendered for the raw floor ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawRelease:
+    """The product's release files (same renderer, same image) for the raw floor's scp."""
+
+    files: tuple[Path, ...]  # compose, config, env
+    archive: Path
+    tag: str
+    import_changes: tuple[str, ...]
+    health_check_port: int
+
+    def load_command(self, remote_dir: str = "/tmp") -> str:
+        """Install the files where the product puts them and `docker import` the image, in one shell line."""
+        import shlex
+
+        from orchestrator.infrastructure.tracker.release import REMOTE_RELEASE_DIR
+
+        compose, config, env = (f"{remote_dir}/{p.name}" for p in self.files)
+        changes = " ".join(f"--change {shlex.quote(change)}" for change in self.import_changes)
+        archive = f"{remote_dir}/{self.archive.name}"
+        return (
+            f"set -e; sudo install -d -m 0750 {REMOTE_RELEASE_DIR}; "
+            f"sudo install -m 0644 {compose} {config} {REMOTE_RELEASE_DIR}/; "
+            f"sudo install -m 0600 {env} {REMOTE_RELEASE_DIR}/; "
+            f"sudo docker import {changes} {archive} {shlex.quote(self.tag)} >/dev/null; rm -f {archive}"
+        )
+
+    def files_command(self, remote_dir: str = "/tmp") -> str:
+        """Install changed files (a re-release: the image is there already)."""
+        from orchestrator.infrastructure.tracker.release import REMOTE_RELEASE_DIR
+
+        compose, config, env = (f"{remote_dir}/{p.name}" for p in self.files)
+        return (
+            f"set -e; sudo install -m 0644 {compose} {config} {REMOTE_RELEASE_DIR}/; "
+            f"sudo install -m 0600 {env} {REMOTE_RELEASE_DIR}/"
+        )
+
+
+def compose_up_command() -> str:
+    from orchestrator.infrastructure.tracker.release import COMPOSE_FILE, COMPOSE_PROJECT, REMOTE_RELEASE_DIR
+
+    return f"sudo docker compose --project-name {COMPOSE_PROJECT} --file {REMOTE_RELEASE_DIR}/{COMPOSE_FILE} up -d"
+
+
+def raw_release(out_dir: Path, token: str, settings: Any = None) -> RawRelease:
+    """Render the tracker's release with the product's renderer (default settings unless `settings`)."""
+    from orchestrator.domain.tracker import TrackerSettings
+    from orchestrator.infrastructure.tracker.artifact import TrackerArtifacts
+    from orchestrator.infrastructure.tracker.release import render_release
+
+    tracker = settings or TrackerSettings()
+    image = TrackerArtifacts().ensure_image(tracker.version)
+    files = render_release(tracker, image.tag, token, out_dir)
+    return RawRelease(
+        (files.compose, files.config, files.env),
+        image.archive,
+        image.tag,
+        tuple(image.changes),
+        tracker.health_check_port,
+    )
 
 
 # --- LXD ------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Where a product deploy spends its time beyond the floor, from timestamps (py-spy is not available).
+"""Where a product deploy (to Running) spends its time beyond the floor, from timestamps (py-spy is not
+available).
 
 One extra product deploy runs with a Pulumi toolchain whose `pulumi` and `pulumi-resource-pulumi-python`
 are logging wrappers around the real ones (each CLI call: start, end, arguments; each provider plugin
@@ -153,6 +154,9 @@ def ansible_breakdown(observer: TimingObserver) -> dict[str, Any]:
         ("provision", "wait_cloud_init"),
         ("configure", "install_docker"),
         ("configure", "install_docker_compose"),
+        ("release", "upload_release"),
+        ("release", "load_image"),
+        ("run", "start_tracker"),
     ):
         step = observer.step(command, name)
         if step is None:
@@ -209,7 +213,7 @@ def _time(body: Callable[[], object]) -> float:
     return time.monotonic() - began
 
 
-def profile_deploy(keypair: Keypair, base_dir: Path, made: Made, log: Log) -> dict[str, Any]:
+def profile_deploy(keypair: Keypair, base_dir: Path, pool: str, made: Made, log: Log) -> dict[str, Any]:
     from orchestrator.api import Deployer
     from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks
     from orchestrator.infrastructure.pulumi.stacks import PulumiProvisioner
@@ -221,7 +225,7 @@ def profile_deploy(keypair: Keypair, base_dir: Path, made: Made, log: Log) -> di
     log_file = profile_dir / "pulumi-calls.log"
     toolchain = logging_toolchain(profile_dir / "toolchain", log_file)
     made.environment(working_dir, name)
-    Deployer(working_dir=working_dir).create(environment_config(name, keypair, base_dir))
+    Deployer(working_dir=working_dir).create(environment_config(name, keypair, base_dir, pool=pool))
     observer = TimingObserver()
     wall_minus_mono = time.time() - time.monotonic()
     deployer = Deployer(working_dir=working_dir, observer=observer, toolchain=toolchain)

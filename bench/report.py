@@ -13,7 +13,7 @@ from typing import Any, Literal
 from bench.stats import ratio
 
 Comparison = Literal["<=", ">=", "=="]
-TargetOn = Literal["ratio", "value"]
+TargetOn = Literal["ratio", "value", "excess"]
 _SYMBOL = {"<=": "≤", ">=": "≥", "==": "="}
 
 
@@ -49,8 +49,9 @@ def _with_unit(value: float, unit: str) -> str:
 class Check:
     """One printed figure: a value, optionally a floor measured in the same run and a target.
 
-    `target_on` says whether the target applies to the ratio value/floor or to the value itself.
-    `higher_is_better` flips the ratio (floor/value), for throughputs.
+    `target_on` says whether the target applies to the ratio value/floor, to the value itself, or to the
+    excess value − floor (in the value's unit). `higher_is_better` flips the ratio (floor/value), for
+    throughputs.
     """
 
     name: str
@@ -72,13 +73,17 @@ class Check:
         return ratio(self.value, self.floor)
 
     @property
+    def excess(self) -> float | None:
+        return None if self.floor is None else self.value - self.floor
+
+    @property
     def passed(self) -> bool | None:
         """None when there is no target (an informational figure)."""
         if self.target is None:
             return None
-        subject = self.ratio if self.target_on == "ratio" else self.value
+        subject = {"ratio": self.ratio, "value": self.value, "excess": self.excess}[self.target_on]
         if subject is None:
-            raise ValueError(f"check {self.name} has a ratio target but no floor")
+            raise ValueError(f"check {self.name} has a {self.target_on} target but no floor")
         return meets(subject, self.comparison, self.target)
 
     def line(self) -> str:
@@ -86,8 +91,14 @@ class Check:
         parts: list[str] = []
         if self.floor is not None and self.ratio is not None:
             parts.append(f"ratio {self.ratio:.2f} vs floor {_with_unit(self.floor, self.unit)}")
+            if self.target_on == "excess" and self.excess is not None:
+                parts.append(f"excess {self.excess:+.2f} {self.unit}".rstrip())
         if self.target is not None:
-            target_text = _number(self.target) if self.target_on == "ratio" else _with_unit(self.target, self.unit)
+            target_text = {
+                "ratio": _number(self.target),
+                "value": _with_unit(self.target, self.unit),
+                "excess": f"+{_with_unit(self.target, self.unit)}",
+            }[self.target_on]
             verdict = "PASS" if self.passed else "FAIL"
             parts.append(f"target {_SYMBOL[self.comparison]} {target_text}: {verdict}")
         if self.note:
@@ -102,6 +113,7 @@ class Check:
             "unit": self.unit,
             "floor": None if self.floor is None else _finite(self.floor),
             "ratio": None if self.ratio is None else _finite(self.ratio),
+            "excess": None if self.excess is None else _finite(self.excess),
             "target": self.target,
             "comparison": self.comparison,
             "target_on": self.target_on,

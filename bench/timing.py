@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from orchestrator.domain import ConfigureStep, DestroyStep, ProvisionStep
+from orchestrator.domain import ConfigureStep, DestroyStep, ProvisionStep, ReleaseStep, RunStep
 
 STEPS_OF: dict[str, Sequence[Enum]] = {
     "provision": list(ProvisionStep),
     "configure": list(ConfigureStep),
+    "release": list(ReleaseStep),
+    "run": list(RunStep),
     "destroy": list(DestroyStep),
 }
 

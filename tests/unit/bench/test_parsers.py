@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.cli_latency import parse_importtime
-from bench.deploy import PHASES, Run, product_phases, summarize_runs
+from bench.deploy import PHASES, Run, checks, product_phases, summarize_runs
 from bench.profile_deploy import apt_history
 from bench.timing import TimingObserver
 
@@ -45,20 +45,55 @@ def test_product_phases_group_steps_and_put_the_rest_in_other() -> None:
     assert set(phases) == set(PHASES)
 
 
+def test_release_and_run_steps_are_the_tracker_phases() -> None:
+    observer = _observer_with(
+        {
+            ("release", 1): 0.1,  # render_release
+            ("release", 2): 0.8,  # upload_release
+            ("release", 3): 1.1,  # load_image
+            ("run", 1): 2.0,  # start_tracker
+            ("run", 2): 0.3,  # wait_healthy
+            ("destroy", 1): 5.0,  # not a deploy step
+        }
+    )
+    phases = product_phases(observer, total=4.5)
+    assert phases["release"] == pytest.approx(2.0)
+    assert phases["run"] == pytest.approx(2.3)
+    assert phases["other"] == pytest.approx(0.2)
+    assert observer.seconds("run") == {"start_tracker": 2.0, "wait_healthy": 0.3}
+
+
 def _run(kind: str, rep: int, scale: float) -> Run:
     phases = {phase: scale for phase in PHASES}
-    return Run(kind, rep, phases, total=scale * len(PHASES), destroy=scale)
+    rerelease = {"release": scale, "run": 2 * scale, "total": 3 * scale}
+    return Run(kind, rep, phases, total=scale * len(PHASES), destroy=scale, rerelease=rerelease)
 
 
 def test_summarize_runs_gives_ratio_of_medians_and_paired_ratios() -> None:
     runs = [_run("raw", 1, 1.0), _run("product", 1, 1.2), _run("raw", 2, 2.0), _run("product", 2, 2.6)]
     summary = summarize_runs(runs)
     total = summary["phases"]["total"]
-    assert total["raw"]["median"] == pytest.approx(9.0)
-    assert total["product"]["median"] == pytest.approx(11.4)
-    assert total["ratio_of_medians"] == pytest.approx(11.4 / 9.0)
+    assert total["raw"]["median"] == pytest.approx(1.5 * len(PHASES))
+    assert total["product"]["median"] == pytest.approx(1.9 * len(PHASES))
+    assert total["ratio_of_medians"] == pytest.approx(1.9 / 1.5)
     assert total["paired_ratios"] == pytest.approx([1.2, 1.3])
     assert summary["phases"]["destroy"]["excess_median_s"] == pytest.approx(0.4)
+    assert summary["phases"]["rerelease.total"]["raw"]["median"] == pytest.approx(4.5)
+    assert summary["phases"]["until_ssh"]["product"]["median"] == pytest.approx(3.8)
+
+
+def test_the_deploy_checks_hold_the_targets_of_issue_15() -> None:
+    runs = [_run("raw", 1, 1.0), _run("product", 1, 1.1), _run("raw", 2, 1.0), _run("product", 2, 1.1)]
+    by_name = {check.name: check for check in checks(summarize_runs(runs))}
+
+    total = by_name["deploy.total (to Running)"]
+    assert (total.target, total.passed) == (1.15, True)
+    assert (by_name["destroy.total"].target, by_name["destroy.total"].passed) == (1.25, True)
+    cloud_init = by_name["deploy.cloud_init"]
+    assert (cloud_init.target_on, cloud_init.target, cloud_init.passed) == ("excess", 0.5, True)
+    assert by_name["deploy.compose"].target == 0.5
+    assert by_name["deploy.docker"].passed is None  # informational
+    assert by_name["rerelease.total"].ratio == pytest.approx(1.1)
 
 
 def test_parse_importtime_orders_by_cumulative_time_with_depth() -> None:

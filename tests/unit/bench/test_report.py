@@ -86,3 +86,20 @@ def test_write_json_writes_valid_json_with_non_finite_numbers_as_strings(tmp_pat
 
 def test_timestamp_is_file_name_safe() -> None:
     assert timestamp(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "20260102T030405Z"
+
+
+def test_excess_target_applies_to_value_minus_floor() -> None:
+    check = Check("deploy.cloud_init", 1.3, "s", floor=0.9, target=0.5, target_on="excess")
+    assert check.excess == pytest.approx(0.4)
+    assert check.passed is True
+    assert (
+        check.line() == "deploy.cloud_init: 1.30 s (ratio 1.44 vs floor 0.90 s, excess +0.40 s, target ≤ +0.50 s: PASS)"
+    )
+    assert Check("x", 1.5, "s", floor=0.9, target=0.5, target_on="excess").passed is False
+    assert check.as_dict()["excess"] == pytest.approx(0.4)
+
+
+def test_an_excess_without_a_target_is_printed_as_information() -> None:
+    check = Check("deploy.docker", 9.0, "s", floor=8.5, target_on="excess")
+    assert check.passed is None
+    assert "excess +0.50 s" in check.line()

@@ -1,7 +1,7 @@
 """Persistence of environments: the repository protocol and its crash-safe, locked JSON implementation.
 
 The names below are imported on first use (PEP 562), so that the standard-library-only modules of this
-package (`strict_read`, `lock_holder`) can be imported without pydantic and filelock.
+package (`strict_read`, `lock_holder`) can be imported without pydantic or the lock machinery.
 """
 
 TYPE_CHECKING = False

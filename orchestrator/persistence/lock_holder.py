@@ -1,7 +1,8 @@
 """Who holds an environment's lock: the PID its holder notes beside the lock file. Standard library only.
 
-The kernel lock itself is taken in `locking` (filelock); reading the note needs neither, so `show` and
-`list` — also on the CLI's quick path — tell whether a command is running without importing filelock.
+The kernel lock itself is taken in `locking` (fcntl.flock, with helper threads); reading the note needs
+neither, so `show` and `list` — also on the CLI's quick path — tell whether a command is running without
+importing it.
 """
 
 from __future__ import annotations

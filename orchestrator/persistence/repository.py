@@ -17,7 +17,8 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from orchestrator.domain import AnyEnvironment, Environment, EnvironmentName, InvalidEnvironmentNameError, State
-from orchestrator.persistence.errors import CorruptStateError, LockTimeoutError, StaleStateError
+from orchestrator.domain.names import as_environment_name
+from orchestrator.persistence.errors import CorruptStateError, StaleStateError
 from orchestrator.persistence.files import atomic_write, durable_append, ensure_private_dir, remove_temp_files
 from orchestrator.persistence.locking import EnvironmentLocks, pid_path
 from orchestrator.persistence.models import TransitionEvent, dump_document, parse_document, to_environment
@@ -63,9 +64,11 @@ class JsonFileRepository:
     """Environments as `data_dir/{name}/environment.json` + `events.jsonl`, guarded by a per-env file lock.
 
     `lock_timeout` is how long `lock()` (and `save()`/`delete()` outside a held lock) waits, in seconds.
+    Every method that takes a name takes an `EnvironmentName` or a `str` (validated: a bad one raises
+    InvalidEnvironmentNameError); anything else is a TypeError saying what to pass.
     """
 
-    def __init__(self, data_dir: Path, lock_timeout: float = 30.0) -> None:
+    def __init__(self, data_dir: Path | str, lock_timeout: float = 30.0) -> None:
         if lock_timeout < 0:
             raise ValueError("lock_timeout must not be negative")
         self._data_dir = Path(data_dir)
@@ -84,28 +87,29 @@ class JsonFileRepository:
         """Seconds `lock()` waits before raising LockTimeoutError."""
         return self._lock_timeout
 
-    def environment_dir(self, name: EnvironmentName) -> Path:
+    def environment_dir(self, name: EnvironmentName | str) -> Path:
         """`data_dir/{name}`."""
-        return self._data_dir / name.value
+        return self._data_dir / as_environment_name(name).value
 
-    def state_path(self, name: EnvironmentName) -> Path:
+    def state_path(self, name: EnvironmentName | str) -> Path:
         """`data_dir/{name}/environment.json`."""
         return self.environment_dir(name) / STATE_FILE
 
-    def lock_path(self, name: EnvironmentName) -> Path:
+    def lock_path(self, name: EnvironmentName | str) -> Path:
         """`data_dir/{name}/environment.json.lock`."""
         return self.environment_dir(name) / LOCK_FILE
 
-    def events_path(self, name: EnvironmentName) -> Path:
+    def events_path(self, name: EnvironmentName | str) -> Path:
         """`data_dir/{name}/events.jsonl`."""
         return self.environment_dir(name) / EVENTS_FILE
 
     @contextlib.contextmanager
-    def lock(self, name: EnvironmentName) -> Iterator[None]:
+    def lock(self, name: EnvironmentName | str) -> Iterator[None]:
         """Exclusive lock on `name` across processes; re-entrant within a thread.
 
         Raises LockTimeoutError (naming the holder PID) after `lock_timeout` seconds.
         """
+        name = as_environment_name(name)
         lock_path = self.lock_path(name)
         outermost = not EnvironmentLocks.held_here(lock_path)
         try:
@@ -117,24 +121,17 @@ class JsonFileRepository:
             if outermost:
                 self._seq_under_lock.pop(name.value, None)
 
-    def is_locked(self, name: EnvironmentName) -> bool:
+    def is_locked(self, name: EnvironmentName | str) -> bool:
         """Whether a command (in any process, this thread included) holds the environment's lock now.
 
-        Probes without waiting; an environment that was never locked has no lock file and is free.
+        Probes without waiting and creates nothing; an environment that was never locked has no lock file
+        and is free.
         """
-        lock_path = self.lock_path(name)
-        if EnvironmentLocks.held_here(lock_path):
-            return True
-        if not lock_path.exists():
-            return False
-        try:
-            with EnvironmentLocks.hold(name.value, lock_path, 0.0):
-                return False
-        except LockTimeoutError:
-            return True
+        return EnvironmentLocks.probe(self.lock_path(name))
 
-    def load(self, name: EnvironmentName) -> AnyEnvironment | None:
+    def load(self, name: EnvironmentName | str) -> AnyEnvironment | None:
         """The saved environment, None if absent; CorruptStateError / UnsupportedSchemaError if unreadable."""
+        name = as_environment_name(name)
         path = self.state_path(name)
         try:
             raw = path.read_bytes()
@@ -153,6 +150,8 @@ class JsonFileRepository:
         Takes the environment lock unless this thread holds it already. Refuses (raises) if the file on
         disk is unreadable or newer than `env`.
         """
+        if not isinstance(env, Environment):
+            raise TypeError(f"save() takes an Environment (from load() or Environment.new), got {type(env).__name__}")
         name = env.name
         path = self.state_path(name)
         with self.lock(name):
@@ -183,7 +182,7 @@ class JsonFileRepository:
         if lines:
             durable_append(path, lines if ends_with_newline else b"\n" + lines)
 
-    def read_events(self, name: EnvironmentName) -> builtins.list[TransitionEvent]:
+    def read_events(self, name: EnvironmentName | str) -> builtins.list[TransitionEvent]:
         """The audit log of `name`, oldest first; torn lines are skipped."""
         path = self.events_path(name)
         try:
@@ -192,7 +191,7 @@ class JsonFileRepository:
             return []
         return _parse_events(raw, path)
 
-    def exists(self, name: EnvironmentName) -> bool:
+    def exists(self, name: EnvironmentName | str) -> bool:
         """Whether `name` has a state file (readable or not)."""
         return self.state_path(name).is_file()
 
@@ -210,12 +209,13 @@ class JsonFileRepository:
                 names.append(name)
         return sorted(names, key=str)
 
-    def delete(self, name: EnvironmentName) -> None:
+    def delete(self, name: EnvironmentName | str) -> None:
         """Purge `data_dir/{name}`: state, events, traces, everything.
 
         Inside a held lock only the lock file stays, so the environment remains locked for the rest of
         the command; the directory goes when the outermost `lock()` ends.
         """
+        name = as_environment_name(name)
         env_dir = self.environment_dir(name)
         if not env_dir.exists():
             return

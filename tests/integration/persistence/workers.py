@@ -109,3 +109,39 @@ def increment(data_dir: str, name: str, times: int, start: Barrier) -> None:
             env = repo.load(env_name)
             assert env is not None
             repo.save(env.start_destroying())
+
+
+def hold_until_told(data_dir: str, name: str, ready: Event, release: Event, released_at: Synchronized[float]) -> None:
+    """Take the lock, say so, keep it until `release`; note the time just before leaving the block."""
+    repo = JsonFileRepository(Path(data_dir))
+    with repo.lock(EnvironmentName(name)):
+        ready.set()
+        release.wait(120)
+        released_at.value = time.monotonic()
+
+
+def wait_for_lock(
+    data_dir: str,
+    name: str,
+    asking: Event,
+    acquired: Event,
+    leave: Event,
+    acquired_at: Synchronized[float],
+    sleeps: Synchronized[int],
+) -> None:
+    """Ask for the lock (with `time.sleep` counting its calls: a polling lock would call it) and hold it
+    until `leave`; record when it got in and how often anything slept."""
+    real_sleep = time.sleep
+
+    def counted_sleep(seconds: float) -> None:
+        sleeps.value += 1
+        real_sleep(seconds)
+
+    time.sleep = counted_sleep  # type: ignore[assignment]
+    repo = JsonFileRepository(Path(data_dir), lock_timeout=120)
+    asking.set()
+    with repo.lock(EnvironmentName(name)):
+        acquired_at.value = time.monotonic()
+        time.sleep = real_sleep
+        acquired.set()
+        leave.wait(120)

@@ -8,8 +8,8 @@ Two kinds of host:
   `import`). Managed from then on like a provisioned one: `provision` converges it in place, `destroy`
   deletes it. Its name, image and type must be the environment's (those would replace it). Steps:
   import (`pulumi up`) → read outputs → render the inventory → wait for SSH → wait for cloud-init;
-  a check that fails after the import lets go of the instance again (the stack forgets it, LXD keeps it),
-  so a failed registration never leaves the user's instance to a later `destroy`.
+  any failed step lets go of the instance again (the stack forgets it, LXD keeps it), so a failed
+  registration never leaves the user's instance to a later `destroy`.
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ class RegisterLxdInstanceFailedError(ProvisionFailedError):
         super().__init__(environment, failure)
         if failure.step == ProvisionStep.PULUMI_UP:
             cause = (
-                f"The LXD instance {instance} was not imported: it must exist on the environment's LXD target and "
-                "have the environment's image and instance type (the trace shows what differs)."
+                f"The LXD instance {instance} could not be imported and is not managed (`destroy` does not delete "
+                "it): it must exist on the environment's LXD target with the environment's image and instance "
+                "type (the trace shows what differs)."
             )
         else:
             cause = (
@@ -180,14 +181,13 @@ class RegisterLxdInstanceCommand(RegisterCommand):
         registering = env.start_registering()
         self._saver.save(registering)
         runner = self._steps("register", REGISTER_LXD_INSTANCE_STEPS)
-        imported = False
         try:
             outputs = self._import(registering, runner)
-            imported = True
             self._check_host(registering.context, outputs.ipv4, runner)
         except StepFailedError as failed:
-            if imported:
-                self._let_go(registering.context)
+            # even a failed `up` may have recorded the import before it stopped (e.g. at a diff that
+            # would replace the instance): the stack must not keep the user's instance for a `destroy`
+            self._let_go(registering.context)
             failure = runner.failure(failed, self._traces, str(env.name))
             self._saver.save(registering.fail_provisioning(failure))
             raise RegisterLxdInstanceFailedError(str(env.name), failure, instance) from failed.error

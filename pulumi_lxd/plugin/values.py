@@ -1,8 +1,9 @@
 """Pulumi wire values (`PropertyValue`) ↔ plain Python values.
 
 Inputs arrive as `PropertyValue`s; the rules and the LXD code work on plain values (None, bool, float,
-str, list, dict). A value not known yet (during a preview) becomes `UNKNOWN`. Secrecy is kept per
-top-level property: the keys that came in secret go out secret.
+str, list, dict). A value not known yet (during a preview) becomes `UNKNOWN`: on the wire it is the
+engine's unknown sentinel string (the SDK's `PropertyValue` cannot marshal its own `Computed`). Secrecy is
+kept per top-level property: the keys that came in secret go out secret.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_SENTINEL
 
 
 class Unknown:
@@ -27,7 +29,7 @@ Props = dict[str, Any]
 
 def to_python(value: PropertyValue) -> Any:
     inner = value.value
-    if isinstance(inner, Computed):
+    if isinstance(inner, Computed) or inner == UNKNOWN_SENTINEL:
         return UNKNOWN
     if inner is None or isinstance(inner, bool | float | str):
         return inner
@@ -40,7 +42,7 @@ def to_python(value: PropertyValue) -> Any:
 
 def from_python(value: Any, secret: bool = False) -> PropertyValue:
     if isinstance(value, Unknown):
-        result = PropertyValue.computed()
+        result = PropertyValue(UNKNOWN_SENTINEL)
     elif value is None or isinstance(value, bool | str):
         result = PropertyValue(value)
     elif isinstance(value, int | float):

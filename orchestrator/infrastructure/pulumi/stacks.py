@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestrator.commands.ports import InstanceOutputs
 from orchestrator.domain import EnvironmentContext
-from orchestrator.infrastructure.pulumi.lxd_connection import LxdConnection
+from orchestrator.infrastructure.pulumi.lxd_connection import LxdConnection, connect, wait_for_ipv4
 from orchestrator.infrastructure.pulumi.spec import StackSpec
 from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain, lxd_plugin_dir
 from orchestrator.layout import WorkingDirLayout
@@ -202,6 +202,7 @@ class PulumiProvisioner:
         environment's; Pulumi refuses the import otherwise and records nothing."""
 
         def run(log: EngineLog) -> InstanceOutputs:
+            _wait_for_address(stack_spec(context))
             stack = self._stack(context, "adoption_program")
             try:
                 result = stack.up(on_output=log, color="never", show_secrets=False)
@@ -235,6 +236,20 @@ class PulumiProvisioner:
             workspace.remove_stack(str(context.name))
 
         _run("stack rm", run, None)
+
+
+def _wait_for_address(spec: StackSpec) -> None:
+    """Before an import, give a running instance that was just started the time to get its address (the
+    import reads it once; it does not wait like a create). An instance that is not there or not running is
+    left to the import and the checks after it to report."""
+    from pylxd.exceptions import NotFound
+
+    try:
+        instance = connect(spec.connection).instances.get(spec.instance_name)
+    except NotFound:
+        return
+    if instance.status == "Running":
+        wait_for_ipv4(instance, spec.ready_timeout_s)
 
 
 def _discard(_: object) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from pulumi.provider.experimental import provider as protocol
-from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime.rpc import UNKNOWN
 from pylxd.exceptions import NotFound
 
 from pulumi_lxd.plugin.client import ProviderConfig
@@ -73,7 +74,8 @@ def test_a_preview_create_never_touches_lxd_and_reports_the_outputs_unknown() ->
     inputs = wire({"name": "box", "image": "img", "config": {"user.user-data": "x"}}, frozenset({"config"}))
     created = run(provider.create(protocol.CreateRequest(INSTANCE_URN, inputs, 60.0, preview=True)))
     assert created.resource_id == "box"
-    assert isinstance(created.properties["ipv4"].value, Computed)
+    assert created.properties["ipv4"] == PropertyValue(UNKNOWN)  # the engine's sentinel: marshals, unlike Computed
+    created.properties["ipv4"].marshal()
     assert created.properties["config"].is_secret
 
 

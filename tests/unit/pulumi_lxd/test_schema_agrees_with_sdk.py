@@ -1,7 +1,7 @@
 """The hand-written SDK (`pulumi_lxd`) says what the schema says: type tokens, every input as a typed
 keyword argument (required exactly where the schema requires it), every property as a typed output, and
 the schema's secrets sent as secrets. `pulumi package gen-sdk --language python` needs the Python language
-host, which cannot be built here (ADR 0010): this test is what keeps the two together."""
+host, which cannot be built here (ADR 0012): this test is what keeps the two together."""
 
 from __future__ import annotations
 

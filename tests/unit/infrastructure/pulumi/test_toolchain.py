@@ -46,3 +46,22 @@ def test_a_marker_with_a_version_below_the_minimum_is_not_trusted(tmp_path: Path
     _cache(tmp_path / "cache", "v3.0.0\n")
     with pytest.raises(PulumiCliNotFoundError):
         find_pulumi(tmp_path / "cache")
+
+
+def test_every_pulumi_run_finds_this_installation_s_lxd_plugin_and_downloads_nothing(tmp_path: Path) -> None:
+    from orchestrator.infrastructure.pulumi.toolchain import LXD_PLUGIN, PulumiToolchain, lxd_plugin_dir
+
+    plugin_dir = lxd_plugin_dir()
+    assert (plugin_dir / LXD_PLUGIN).is_file()  # the console script of this installation
+    environment = PulumiToolchain(cli=tmp_path / "bin" / "pulumi", version=PULUMI_VERSION).environment()
+    assert environment["PATH"].split(":")[:2] == [str(tmp_path / "bin"), str(plugin_dir)]
+    assert environment["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
+    assert environment["PULUMI_DISABLE_REGISTRY_RESOLVE"] == "true"
+
+
+def test_the_workspace_names_the_lxd_plugin_as_the_project_s_provider(tmp_path: Path) -> None:
+    from orchestrator.infrastructure.pulumi.stacks import PROJECT_NAME, project_settings
+
+    settings = project_settings("file:///backend", tmp_path).to_dict()
+    assert settings["name"] == PROJECT_NAME and settings["backend"] == {"url": "file:///backend"}
+    assert settings["plugins"] == {"providers": [{"name": "lxd", "path": str(tmp_path)}]}

@@ -18,6 +18,7 @@ from orchestrator.domain import (
     STEP_ENUMS,
     AnyEnvironment,
     DomainError,
+    DriftNote,
     Environment,
     EnvironmentContext,
     EnvironmentName,
@@ -74,6 +75,13 @@ class TrackerModel(_Model):
     database: Literal["sqlite3"]
 
 
+class DriftModel(_Model):
+    """What the last `check` found (schema 2, optional)."""
+
+    checked_at: AwareDatetime
+    findings: list[str]
+
+
 class ContextModel(_Model):
     """Environment context apart from the name (kept at the top of the document)."""
 
@@ -85,6 +93,8 @@ class ContextModel(_Model):
     registered: bool = False
     tracker: TrackerModel | None = None
     """Absent in schema 1 documents (written before the tracker existed): no tracker."""
+    drift: DriftModel | None = None
+    """Written only while a `check` finding is noted."""
 
 
 class FailureModel(_Model):
@@ -178,6 +188,9 @@ def _context_model(context: EnvironmentContext) -> ContextModel:
         created_at=context.created_at,
         registered=context.registered,
         tracker=_tracker_model(context.tracker),
+        drift=None
+        if context.drift is None
+        else DriftModel(checked_at=context.drift.checked_at, findings=list(context.drift.findings)),
         ssh=SshModel(
             private_key_path=str(ssh.private_key_path),
             public_key_path=str(ssh.public_key_path),
@@ -243,8 +256,10 @@ def to_document(env: Environment[State]) -> EnvironmentDocument:
 def dump_document(env: Environment[State]) -> bytes:
     """environment.json bytes for `env` (the `failure` key only in the failed states)."""
     document = to_document(env)
-    exclude = None if document.failure is not None else {"failure"}
-    return document.model_dump_json(indent=2, exclude=exclude).encode() + b"\n"
+    exclude: dict[str, Any] = {} if document.failure is not None else {"failure": True}
+    if document.context.drift is None:
+        exclude["context"] = {"drift": True}
+    return document.model_dump_json(indent=2, exclude=exclude or None).encode() + b"\n"
 
 
 # -- bytes -> document -> domain -------------------------------------------------------------------------
@@ -340,6 +355,7 @@ def to_environment(document: EnvironmentDocument, path: Path) -> AnyEnvironment:
             created_at=_utc(ctx.created_at),
             registered=ctx.registered,
             tracker=None if ctx.tracker is None else _tracker_settings(ctx.tracker, ctx.ssh.port),
+            drift=None if ctx.drift is None else DriftNote(_utc(ctx.drift.checked_at), tuple(ctx.drift.findings)),
         )
         state_type: Any = STATE_TYPES_BY_TAG[document.state]
         state: State

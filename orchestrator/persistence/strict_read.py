@@ -204,6 +204,9 @@ def _environment(data: Any, name: str) -> StoredEnvironment:
         raise _NotSureError
     last_seq = _int(data["last_seq"])
     context = data["context"]
+    if context.get("drift") is not None if type(context) is dict else False:
+        raise _NotSureError  # a noted `check` finding: the full CLI shows it
+    context = {key: value for key, value in context.items() if key != "drift"} if type(context) is dict else context
     _keys(context, _CONTEXT_KEYS | {"tracker"} if version >= 2 else _CONTEXT_KEYS, optional="registered")
     instance_ip = _optional_str(context["instance_ip"])
     registered = context.get("registered", False)

@@ -411,6 +411,17 @@ def run(
             note=f"n={saves}, floor = durable write p99; rename-only floor {save['floor_ms']['p99']:.2f} ms",
         ),
         Check(
+            "persistence.save_p99_in_held_lock",
+            save["breakdown_ms"]["save_inside_held_lock"]["p99"],
+            "ms",
+            floor=save["durable_floor_ms"]["p99"],
+            note=(
+                f"as commands save (their lock held); the save above adds the lock cycle "
+                f"(p50 {save['breakdown_ms']['lock_cycle']['p50']:.2f} ms) and a load "
+                f"(p50 {save['breakdown_ms']['load']['p50']:.2f} ms)"
+            ),
+        ),
+        Check(
             "persistence.lock_handoff_median",
             handoff["product_ms"]["median"],
             "ms",

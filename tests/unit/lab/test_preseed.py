@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 import yaml
 
-from orchestrator.lab.errors import InvalidSettingsError
+from orchestrator.lab.errors import InvalidSettingsError, LxdConfigurationError
 from orchestrator.lab.lxd_api import LxdSnapshot
 from orchestrator.lab.preseed import (
     dhcp_range,
+    ensure_preseed,
     needed_changes,
     network_problem,
     parse_ipv4_address,
@@ -138,3 +142,112 @@ def test_unmanaged_interface_with_the_bridge_name_is_a_problem() -> None:
 
     assert network_problem(snapshot, LabSettings()) is not None
     assert network_problem(_ready_snapshot(LabSettings()), LabSettings()) is None
+
+
+class _FakeApi:
+    """What ensure_preseed reads: a snapshot before and after `lxd init --preseed`."""
+
+    def __init__(self, before: LxdSnapshot, after: LxdSnapshot, rooted: list[str] | None = None) -> None:
+        self.snapshots = [before, after]
+        self.rooted = rooted or []
+
+    def snapshot(self, settings: LabSettings) -> LxdSnapshot:
+        return self.snapshots.pop(0) if len(self.snapshots) > 1 else self.snapshots[0]
+
+    def instances_rooted_in_default_profile(self, names: tuple[str, ...]) -> list[str]:
+        return self.rooted
+
+
+def _ensure(
+    monkeypatch: pytest.MonkeyPatch, api: _FakeApi, settings: LabSettings, btrfs: bool
+) -> tuple[str, list[str]]:
+    import subprocess
+
+    applied: list[str] = []
+
+    def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        applied.append(kwargs["input"])
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    monkeypatch.setattr("orchestrator.lab.preseed.LxdApi", lambda _socket: api)
+    monkeypatch.setattr("orchestrator.lab.preseed.subprocess.run", run)
+    said: list[str] = []
+    return ensure_preseed(settings, said.append, btrfs=btrfs) + "\n" + "\n".join(said), applied
+
+
+def test_a_fresh_daemon_gets_a_btrfs_pool_named_default_where_the_kernel_has_btrfs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = LabSettings()
+    ready = replace(_ready_snapshot(settings), storage_pool="default", storage_pool_driver="btrfs")
+
+    text, applied = _ensure(monkeypatch, _FakeApi(LxdSnapshot(storage_pool="default"), ready), settings, btrfs=True)
+
+    (preseed,) = applied
+    assert yaml.safe_load(preseed)["storage_pools"] == [
+        {"name": "default", "driver": "btrfs", "config": {"size": "24GiB"}}
+    ]
+    assert "create storage pool default (btrfs, a loop file of 24GiB)" in text
+    assert "pool default (btrfs): applied" in text
+
+
+def test_a_fresh_daemon_without_btrfs_gets_a_dir_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = LabSettings()
+
+    _, applied = _ensure(
+        monkeypatch, _FakeApi(LxdSnapshot(storage_pool="default"), _ready_snapshot(settings)), settings, btrfs=False
+    )
+
+    assert yaml.safe_load(applied[0])["storage_pools"][0]["driver"] == "dir"
+
+
+def test_an_existing_dir_lab_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = LabSettings()
+    ready = replace(_ready_snapshot(settings), storage_pool="default")
+
+    text, applied = _ensure(monkeypatch, _FakeApi(ready, ready), settings, btrfs=True)
+
+    assert applied == []
+    assert "pool default (dir): unchanged" in text
+
+
+def test_an_explicit_driver_other_than_the_pools_is_refused_before_anything_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = LabSettings(storage_driver="btrfs")
+    ready = replace(_ready_snapshot(settings), storage_pool="default")
+
+    with pytest.raises(LxdConfigurationError) as caught:
+        _ensure(monkeypatch, _FakeApi(ready, ready), settings, btrfs=True)
+
+    assert "--storage-pool lab-btrfs" in caught.value.tip
+
+
+def test_switching_pools_creates_the_new_one_and_moves_the_default_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = replace(_ready_snapshot(LabSettings()), storage_pool="default")
+    moving = LabSettings(storage_pool="lab-btrfs")
+    before = replace(old, storage_pool="lab-btrfs", storage_pool_driver=None)
+    after = replace(_ready_snapshot(moving), storage_pool="lab-btrfs", storage_pool_driver="btrfs")
+
+    _, applied = _ensure(monkeypatch, _FakeApi(before, after), moving, btrfs=True)
+
+    doc = yaml.safe_load(applied[0])
+    assert doc["storage_pools"][0]["name"] == "lab-btrfs"
+    assert doc["profiles"][0]["devices"]["root"]["pool"] == "lab-btrfs"
+
+
+def test_switching_pools_is_refused_while_instances_take_their_root_disk_from_the_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moving = LabSettings(storage_pool="lab-btrfs")
+    before = replace(
+        _ready_snapshot(LabSettings()),
+        storage_pool="lab-btrfs",
+        storage_pool_driver=None,
+        default_profile_used_by=("web",),
+    )
+
+    with pytest.raises(LxdConfigurationError) as caught:
+        _ensure(monkeypatch, _FakeApi(before, before, rooted=["web"]), moving, btrfs=True)
+
+    assert "instances web" in caught.value.message

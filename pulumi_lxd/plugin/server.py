@@ -2,14 +2,12 @@
 port the engine reads from stdout. `pulumi-resource-lxd --schema` prints the schema without an engine.
 
 The gRPC server is the Python SDK's (`pulumi.provider.experimental.server`), with one method fixed:
-its `DiffConfig` hands the engine a bool where the protocol has an enum, so "changed" (True, 1) reads
-as `DIFF_NONE` and a changed provider configuration would never reach the engine.
+its DiffConfig hands the engine a bool where the protocol has an enum, so "changed" (True, 1) reads
+as DIFF_NONE and a changed provider configuration would never reach the engine.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import sys
 from typing import Any
@@ -47,31 +45,12 @@ def _servicer_class() -> type[Any]:
 
 
 def serve(args: list[str], provider: LxdProvider) -> None:
-    """What `pulumi.provider.experimental.server.main` does, with the fixed servicer."""
-    import argparse
+    """The SDK's `main` (gRPC server, port on stdout), serving through the fixed servicer: `main` builds
+    the servicer class its module names, so that name is pointed at the subclass for this process."""
+    from pulumi.provider.experimental import server
 
-    import grpc.aio  # type: ignore[import-untyped]  # no stubs for grpcio here
-    from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
-    from pulumi.runtime.proto import provider_pb2_grpc
-
-    parser = argparse.ArgumentParser(description="pulumi-lxd provider plugin (gRPC server)")
-    parser.add_argument("engine", help="Pulumi engine address")
-    parser.add_argument("--logflow", action="store_true", help="ignored")
-    parser.add_argument("--logtostderr", action="store_true", help="ignored")
-    known, _ = parser.parse_known_args(args)
-
-    async def run() -> None:
-        server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
-        servicer = _servicer_class()(args, package_version(), provider, engine_address=known.engine)
-        provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
-        port = server.add_insecure_port(address="127.0.0.1:0")
-        await server.start()
-        sys.stdout.buffer.write(f"{port}\n".encode())
-        sys.stdout.buffer.flush()
-        await server.wait_for_termination()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    setattr(server, "ProviderServicer", _servicer_class())  # noqa: B010 (mypy refuses assigning a class)
+    server.main(args, package_version(), provider)
 
 
 def main(argv: list[str] | None = None) -> None:

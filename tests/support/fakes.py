@@ -187,6 +187,10 @@ class FakeTrackerChecks:
             raise TimeoutError("the tracker's health check did not pass within 60 s")
         return 0.2
 
+    def health(self, context: EnvironmentContext) -> FakeCheck:
+        self.calls.append("health")
+        return FakeCheck("health check", self.healthy, "status Ok" if self.healthy else "connection refused")
+
     def run_checks(self, context: EnvironmentContext, api_token: str) -> list[FakeCheck]:
         self.calls.append("run_checks")
         names = ["health check", "REST API stats", "HTTP announce :7070", "UDP announce :6969"]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from orchestrator.commands.check import CheckCommand
 from orchestrator.commands.ports import InstanceObservation
-from orchestrator.domain import Environment, EnvironmentContext, EnvironmentName, Provisioned
-from tests.support.fakes import credentials
+from orchestrator.domain import Environment, EnvironmentContext, EnvironmentName, Provisioned, Running, TrackerSettings
+from tests.support.fakes import FakeTrackerChecks, credentials
 
 IP = "10.200.77.10"
 
@@ -79,3 +79,48 @@ def test_check_does_not_inspect_a_registered_host(tmp_path: Path) -> None:
     report = CheckCommand(inspector).execute(env.complete_registration(IP))
     assert not report.checked and not report.drifted
     assert inspector.calls == 0
+
+
+@dataclass
+class FakeHost:
+    docker: bool = True
+    calls: int = 0
+
+    def docker_running(self, context: EnvironmentContext) -> bool:
+        self.calls += 1
+        return self.docker
+
+
+def _running(tmp_path: Path) -> Environment[Running]:
+    env = Environment.new(EnvironmentName("demo"), credentials(tmp_path), tracker=TrackerSettings())
+    configured = env.start_provisioning().complete_provisioning(IP).start_configuring().complete_configuring()
+    return configured.start_releasing().complete_releasing().start_running().complete_running()
+
+
+def test_a_running_tracker_that_answers_needs_no_ssh_and_shows_no_drift(tmp_path: Path) -> None:
+    host, tracker = FakeHost(), FakeTrackerChecks()
+
+    report = CheckCommand(FakeInspector(_seen()), host, tracker).execute(_running(tmp_path))
+
+    assert not report.drifted and report.repair is None
+    assert host.calls == 0 and tracker.calls == ["health"]  # a healthy tracker: Docker runs
+
+
+def test_a_tracker_that_does_not_answer_is_repaired_by_run_and_docker_stopped_by_configure(tmp_path: Path) -> None:
+    down = CheckCommand(FakeInspector(_seen()), FakeHost(), FakeTrackerChecks(healthy=False)).execute(
+        _running(tmp_path)
+    )
+    no_docker = CheckCommand(FakeInspector(_seen()), FakeHost(docker=False), FakeTrackerChecks(healthy=False))
+
+    assert down.repair == "run" and down.findings == ("the tracker's health check fails: connection refused",)
+    report = no_docker.execute(_running(tmp_path))
+    assert report.repair == "configure" and "Docker is not running on the instance" in report.findings
+
+
+def test_a_missing_instance_is_repaired_by_provision_before_anything_is_asked_of_the_host(tmp_path: Path) -> None:
+    host, tracker = FakeHost(), FakeTrackerChecks()
+
+    report = CheckCommand(FakeInspector(_seen(exists=False)), host, tracker).execute(_running(tmp_path))
+
+    assert report.repair == "provision" and report.findings == ("instance torrust-demo is missing",)
+    assert host.calls == 0 and tracker.calls == []

@@ -102,3 +102,34 @@ def test_a_failed_configure_playbook_ends_configure_failed_at_its_step(tmp_path:
     assert raised.value.failure.step is ConfigureStep.INSTALL_DOCKER
     stored = repo.load(EnvironmentName("demo"))
     assert stored is not None and isinstance(stored.state, ConfigureFailed) and stored.instance_ip == "10.200.77.10"
+
+
+def test_deploy_of_a_configured_environment_whose_docker_stopped_reconfigures_and_says_why(tmp_path: Path) -> None:
+    from orchestrator.commands.check import CheckCommand
+    from tests.support.fakes import FakeInspector
+
+    class NoDocker:
+        def docker_running(self, context: object) -> bool:
+            return False
+
+    playbooks = FakePlaybooks(changed=1)
+    repo, command = _deploy(tmp_path, playbooks)
+    env = Environment.new(EnvironmentName("demo"), credentials(tmp_path))
+    repo.save(env)
+    configured = command.execute(env)
+    checked = DeployCommand(
+        playbooks,
+        command._provision,
+        command._configure,
+        command._release,
+        command._run,
+        CheckCommand(FakeInspector(), NoDocker(), FakeTrackerChecks()),
+    )
+
+    repaired = checked.execute(configured)
+
+    assert isinstance(repaired.state, Configured)
+    assert checked.repaired == ("Docker is not running on the instance",)
+    events = repo.read_events(EnvironmentName("demo"))
+    assert (events[-2].from_state, events[-2].to_state) == ("configured", "configuring")
+    assert events[-2].reason == "drift: Docker is not running on the instance"

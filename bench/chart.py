@@ -13,7 +13,7 @@ PHASE_LABELS = {
     "docker": "Docker",
     "compose": "Compose",
     "release": "tracker release",
-    "run": "compose up + health",
+    "run": "compose up",
     "other": "other",
 }
 

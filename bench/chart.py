@@ -85,7 +85,9 @@ def _phases(axis: Any, phases: dict[str, Any]) -> None:
         axis.text(position, top * 1.02 + 0.1, label, ha="center", fontsize=8)
     axis.set_xticks(positions)
     axis.set_xticklabels(
-        [PHASE_LABELS.get(name, name.replace("rerelease.total", "re-release")) for name in names], rotation=25
+        [PHASE_LABELS.get(name, name.replace("rerelease.total", "re-release")) for name in names],
+        rotation=30,
+        ha="right",
     )
     axis.set_ylabel("seconds (median, min-max)")
     axis.set_title("Deploy phases: raw floor vs product (ratio above)")

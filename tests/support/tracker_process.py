@@ -68,7 +68,7 @@ class TrackerProcess:
     def settings(self) -> TrackerSettings:
         """The domain's view of this tracker (what `run_checks` takes)."""
         return TrackerSettings(
-            udp_ports=(self.udp_port,),
+            udp_ports=() if self.private else (self.udp_port,),  # a private tracker serves no UDP
             http_ports=(self.http_port,),
             api_port=self.api_port,
             health_check_port=self.health_check_port,

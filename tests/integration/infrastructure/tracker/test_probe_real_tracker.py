@@ -15,6 +15,7 @@ from orchestrator.infrastructure.tracker.probe import (
     check_api_stats,
     check_http_announce,
     check_http_scrape,
+    check_udp_connect_announce_scrape,
     random_info_hash,
     random_peer_id,
     run_checks,
@@ -106,12 +107,14 @@ def test_the_probe_and_libtorrent_see_each_other_in_the_swarm(tracker: TrackerPr
 
 
 def test_a_private_tracker_refuses_announces_without_a_key_and_runs_no_udp(trackers: TrackerFactory) -> None:
-    tracker = trackers(private=True)
+    tracker = trackers(private=True)  # its TOML still lists a UDP tracker: torrust starts none in private mode
     results = {r.name: r for r in run_checks(tracker.host, tracker.settings, tracker.token)}
     assert results[f"HTTP announce without key :{tracker.http_port}"].ok
     assert results[f"HTTP scrape :{tracker.http_port}"].ok
     assert results["health check"].ok and results["REST API stats"].ok
-    assert not results[f"UDP tracker :{tracker.udp_port}"].ok
+    assert not any(name.startswith("UDP") for name in results)  # the domain refuses UDP ports when private
+    udp = check_udp_connect_announce_scrape(tracker.host, tracker.udp_port, random_info_hash(), random_peer_id(), 1.0)
+    assert not udp[0].ok  # and indeed nothing answers there
 
 
 def test_a_private_tracker_takes_an_announce_with_a_key(trackers: TrackerFactory) -> None:

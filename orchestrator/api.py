@@ -240,13 +240,8 @@ class Deployer:
         command (built after the check, so that a wrong state fails fast) saves its own transitions."""
         with self._held(environment_name(ref), command) as current:
             runner = build()
-            try:
-                environment = execute(runner, current)
-            finally:
-                self._last_stale = bool(getattr(runner, "stale_state", False))
-            return CommandResult(environment, self._last_stale)
-
-    _last_stale = False
+            environment = execute(runner, current)
+            return CommandResult(environment, bool(getattr(runner, "stale_state", False)))
 
     def run_command(self, command: str, ref: object) -> CommandResult[Any]:
         """Run a lifecycle command by name (`provision`, `configure`, `release`, `run`, `deploy`, `destroy`)

@@ -54,9 +54,9 @@ class ReleaseCommand(StateChangingCommand):
         context = releasing.context
         self.changed_tasks = 0
         try:
-            token = self._tokens.get_or_create(env.name)
             extravars: Mapping[str, object] = runner.run(
-                ReleaseStep.RENDER_RELEASE, lambda: self._preparer.prepare(context, token, runner.sink)
+                ReleaseStep.RENDER_RELEASE,
+                lambda: self._preparer.prepare(context, self._tokens.get_or_create(env.name), runner.sink),
             )
             with PlaybookRun(self._playbooks, context, list(PLAYBOOKS.values()), extravars) as run:
                 for step, playbook in PLAYBOOKS.items():

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from orchestrator.commands.base import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.errors import RunFailedError
 from orchestrator.commands.playbook_run import PlaybookRun
-from orchestrator.commands.ports import CancelToken, PlaybookRunner, never_cancelled
+from orchestrator.commands.ports import CancelToken, LineSink, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
 from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer, TrackerChecks
 from orchestrator.domain import Environment, Runnable, Running, RunStep, Starting
@@ -50,15 +50,20 @@ class RunCommand(StateChangingCommand):
         runner = self._steps("run", list(RunStep))
         context = starting.context
         try:
-            extravars = self._extravars(starting)
-            with PlaybookRun(self._playbooks, context, [START_TRACKER_PLAYBOOK], extravars) as run:
-                runner.run(RunStep.START_TRACKER, lambda: run.wait(START_TRACKER_PLAYBOOK, runner.sink))
+            runner.run(RunStep.START_TRACKER, lambda: self._start_tracker(starting, runner.sink))
             runner.run(RunStep.WAIT_HEALTHY, lambda: self._checks.wait_healthy(context, HEALTH_TIMEOUT_S))
         except StepFailedError as failed:
             raise self._failed(failed, runner, env.name, starting.fail_running, RunFailedError) from failed.error
         running = starting.complete_running()
         self._saver.save(running)
         return running
+
+    def _start_tracker(self, env: Environment[Starting], sink: LineSink) -> int:
+        """`docker compose up` and the container's health check, in the START_TRACKER step (so that any
+        failure here, rendering included, ends RunFailed)."""
+        extravars = self._extravars(env)
+        with PlaybookRun(self._playbooks, env.context, [START_TRACKER_PLAYBOOK], extravars) as run:
+            return run.wait(START_TRACKER_PLAYBOOK, sink)
 
     def _extravars(self, env: Environment[Starting]) -> Mapping[str, object]:
         # The playbook's variables are the release's (folder, project, health wait); rendering again is

@@ -55,12 +55,15 @@ def _report_text(report: DriftReport) -> str:
         return f"{report.environment} ({report.state}): no drift; the instance matches the stored state"
     lines = [f"{report.environment} ({report.state}): drift found"]
     lines += [f"  - {finding}" for finding in report.findings]
-    lines.append(f"Tip: run `torrust-deploy provision {report.environment}` to repair it.")
+    lines.append(f"Tip: run `torrust-deploy deploy {report.environment}` to repair it (then it carries on to the end).")
     return "\n".join(lines)
 
 
 def check(ctx: typer.Context, name: EnvArg) -> None:
-    """Compare the stored state with the LXD target, changing nothing (exit 5 when drift is found)."""
+    """Compare the stored state with what is really there (LXD, Docker, the tracker); exit 5 on drift.
+
+    Changes nothing there; what it found is noted for `show`, and `deploy` repairs it.
+    """
     report = run_command(ctx, lambda: deployer_for(ctx).check(name))
     close_progress(ctx)
     if options(ctx).json:

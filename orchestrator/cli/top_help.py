@@ -60,7 +60,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ),
     (INSPECT, "show", "Show an environment: state, IP, SSH command, failed step and trace, and what to run next."),
     (INSPECT, "list", "List the environments in the working directory (name, state, IP)."),
-    (DAY2, "check", "Compare the stored state with the LXD target, changing nothing (exit 5 when drift is found)."),
+    (DAY2, "check", "Compare the stored state with what is really there (LXD, Docker, the tracker); exit 5 on drift."),
     (
         DAY2,
         "register",

@@ -16,6 +16,12 @@ script, `pulumi_lxd.plugin`), which the engine starts itself: it must be on PATH
 the contract this SDK is written against; `tests/unit/pulumi_lxd` checks that the two agree.
 """
 
+import os
+
+# Before the Pulumi SDK (and with it gRPC) is imported: gRPC's fork handlers can kill a child this process
+# forks to exec another program (ansible-runner's ansible-playbook) — see orchestrator/infrastructure/pulumi.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from pulumi_lxd.instance import Instance, InstanceArgs
 from pulumi_lxd.profile import Profile, ProfileArgs
 from pulumi_lxd.provider import Provider, ProviderArgs

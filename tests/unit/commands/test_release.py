@@ -11,52 +11,24 @@ import pytest
 from orchestrator.commands.errors import ReleaseFailedError
 from orchestrator.commands.release import ReleaseCommand
 from orchestrator.domain import (
-    Configured,
-    Environment,
-    EnvironmentName,
     NoTrackerError,
     Released,
     ReleaseFailed,
     ReleaseStep,
     TrackerSettings,
 )
-from orchestrator.infrastructure.traces import FileTraceWriter
-from orchestrator.layout import WorkingDirLayout
-from orchestrator.persistence import JsonFileRepository
 from tests.support.fakes import (
     FakePlaybooks,
     FakeReleasePreparer,
-    FakeTokens,
     ToolError,
-    credentials,
 )
-
-NAME = EnvironmentName("demo")
-
-
-DEFAULT = TrackerSettings()
+from tests.support.tracker_commands import NAME, configured, parts
 
 
-def _configured(tmp_path: Path, tracker: TrackerSettings | None = DEFAULT) -> Environment[Configured]:
-    env = Environment.new(NAME, credentials(tmp_path), tracker=tracker).start_provisioning()
-    return env.complete_provisioning("10.200.77.10").start_configuring().complete_configuring()
-
-
-def _parts(
-    tmp_path: Path,
-) -> tuple[JsonFileRepository, FakePlaybooks, FakeReleasePreparer, FakeTokens, FileTraceWriter]:
-    return (
-        JsonFileRepository(tmp_path / "data"),
-        FakePlaybooks(changed=1),
-        FakeReleasePreparer(),
-        FakeTokens(),
-        FileTraceWriter(WorkingDirLayout(tmp_path)),
-    )
-
-
-def test_release_renders_then_uploads_and_loads_the_image_in_one_run_and_ends_released(tmp_path: Path) -> None:
-    repo, playbooks, preparer, tokens, traces = _parts(tmp_path)
-    env = _configured(tmp_path)
+def test_release_renders_then_uploads_and_loads_the_image_in_one_run_and_endsreleased(tmp_path: Path) -> None:
+    p = parts(tmp_path)
+    repo, playbooks, preparer, tokens, traces = p.repo, p.playbooks, p.preparer, p.tokens, p.traces
+    env = configured(tmp_path)
     repo.save(env)
 
     released = ReleaseCommand(repo, playbooks, preparer, tokens, traces).execute(env)
@@ -76,8 +48,9 @@ def test_release_renders_then_uploads_and_loads_the_image_in_one_run_and_ends_re
 
 
 def test_a_re_release_with_new_settings_stores_them(tmp_path: Path) -> None:
-    repo, playbooks, preparer, tokens, traces = _parts(tmp_path)
-    env = _configured(tmp_path)
+    p = parts(tmp_path)
+    repo, playbooks, preparer, tokens, traces = p.repo, p.playbooks, p.preparer, p.tokens, p.traces
+    env = configured(tmp_path)
     repo.save(env)
     changed = replace(TrackerSettings(), announce_interval_s=300)
 
@@ -89,9 +62,10 @@ def test_a_re_release_with_new_settings_stores_them(tmp_path: Path) -> None:
 
 
 def test_a_failed_upload_ends_release_failed_at_that_step_with_a_trace(tmp_path: Path) -> None:
-    repo, _, preparer, tokens, traces = _parts(tmp_path)
+    p = parts(tmp_path)
+    repo, preparer, tokens, traces = p.repo, p.preparer, p.tokens, p.traces
     playbooks = FakePlaybooks(failing={"upload-tracker-release.yml": ToolError("copy failed", ["failed: copy"])})
-    env = _configured(tmp_path)
+    env = configured(tmp_path)
     repo.save(env)
 
     with pytest.raises(ReleaseFailedError) as raised:
@@ -106,9 +80,10 @@ def test_a_failed_upload_ends_release_failed_at_that_step_with_a_trace(tmp_path:
 
 
 def test_a_failed_render_ends_release_failed_before_any_playbook(tmp_path: Path) -> None:
-    repo, playbooks, _, tokens, traces = _parts(tmp_path)
+    p = parts(tmp_path)
+    repo, playbooks, tokens, traces = p.repo, p.playbooks, p.tokens, p.traces
     preparer = FakeReleasePreparer(fail=RuntimeError("cargo failed"))
-    env = _configured(tmp_path)
+    env = configured(tmp_path)
     repo.save(env)
 
     with pytest.raises(ReleaseFailedError) as raised:
@@ -120,8 +95,9 @@ def test_a_failed_render_ends_release_failed_before_any_playbook(tmp_path: Path)
 
 
 def test_release_of_an_environment_without_a_tracker_is_refused(tmp_path: Path) -> None:
-    repo, playbooks, preparer, tokens, traces = _parts(tmp_path)
-    env = _configured(tmp_path, tracker=None)
+    p = parts(tmp_path)
+    repo, playbooks, preparer, tokens, traces = p.repo, p.playbooks, p.preparer, p.tokens, p.traces
+    env = configured(tmp_path, tracker=None)
 
     with pytest.raises(NoTrackerError) as raised:
         ReleaseCommand(repo, playbooks, preparer, tokens, traces).execute(env)

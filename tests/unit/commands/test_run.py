@@ -9,57 +9,21 @@ import pytest
 from orchestrator.commands.errors import RunFailedError
 from orchestrator.commands.run import START_TRACKER_PLAYBOOK, RunCommand
 from orchestrator.domain import (
-    Configured,
-    Environment,
-    EnvironmentName,
-    Released,
     RunFailed,
     Running,
     RunStep,
-    TrackerSettings,
 )
-from orchestrator.infrastructure.traces import FileTraceWriter
-from orchestrator.layout import WorkingDirLayout
-from orchestrator.persistence import JsonFileRepository
 from tests.support.fakes import (
-    FakePlaybooks,
-    FakeReleasePreparer,
-    FakeTokens,
     FakeTrackerChecks,
-    credentials,
 )
-
-NAME = EnvironmentName("demo")
-
-
-DEFAULT = TrackerSettings()
-
-
-def _configured(tmp_path: Path, tracker: TrackerSettings | None = DEFAULT) -> Environment[Configured]:
-    env = Environment.new(NAME, credentials(tmp_path), tracker=tracker).start_provisioning()
-    return env.complete_provisioning("10.200.77.10").start_configuring().complete_configuring()
-
-
-def _parts(
-    tmp_path: Path,
-) -> tuple[JsonFileRepository, FakePlaybooks, FakeReleasePreparer, FakeTokens, FileTraceWriter]:
-    return (
-        JsonFileRepository(tmp_path / "data"),
-        FakePlaybooks(changed=1),
-        FakeReleasePreparer(),
-        FakeTokens(),
-        FileTraceWriter(WorkingDirLayout(tmp_path)),
-    )
-
-
-def _released(tmp_path: Path) -> Environment[Released]:
-    return _configured(tmp_path).start_releasing().complete_releasing()
+from tests.support.tracker_commands import NAME, parts, released
 
 
 def test_run_starts_the_tracker_then_waits_for_its_health_check_and_ends_running(tmp_path: Path) -> None:
-    repo, playbooks, preparer, tokens, traces = _parts(tmp_path)
+    p = parts(tmp_path)
+    repo, playbooks, preparer, tokens, traces = p.repo, p.playbooks, p.preparer, p.tokens, p.traces
     checks = FakeTrackerChecks()
-    env = _released(tmp_path)
+    env = released(tmp_path)
     repo.save(env)
 
     running = RunCommand(repo, playbooks, preparer, tokens, checks, traces).execute(env)
@@ -70,8 +34,9 @@ def test_run_starts_the_tracker_then_waits_for_its_health_check_and_ends_running
 
 
 def test_a_tracker_that_never_gets_healthy_ends_run_failed_at_the_wait(tmp_path: Path) -> None:
-    repo, playbooks, preparer, tokens, traces = _parts(tmp_path)
-    env = _released(tmp_path)
+    p = parts(tmp_path)
+    repo, playbooks, preparer, tokens, traces = p.repo, p.playbooks, p.preparer, p.tokens, p.traces
+    env = released(tmp_path)
     repo.save(env)
 
     with pytest.raises(RunFailedError) as raised:

@@ -8,54 +8,15 @@ import pytest
 
 from orchestrator.commands.errors import TrackerTestFailedError
 from orchestrator.commands.verify import VerifyCommand
-from orchestrator.domain import (
-    Configured,
-    Environment,
-    EnvironmentName,
-    Released,
-    TrackerSettings,
-)
-from orchestrator.infrastructure.traces import FileTraceWriter
-from orchestrator.layout import WorkingDirLayout
-from orchestrator.persistence import JsonFileRepository
 from tests.support.fakes import (
-    FakePlaybooks,
-    FakeReleasePreparer,
-    FakeTokens,
     FakeTrackerChecks,
-    credentials,
 )
-
-NAME = EnvironmentName("demo")
-
-
-DEFAULT = TrackerSettings()
-
-
-def _configured(tmp_path: Path, tracker: TrackerSettings | None = DEFAULT) -> Environment[Configured]:
-    env = Environment.new(NAME, credentials(tmp_path), tracker=tracker).start_provisioning()
-    return env.complete_provisioning("10.200.77.10").start_configuring().complete_configuring()
-
-
-def _parts(
-    tmp_path: Path,
-) -> tuple[JsonFileRepository, FakePlaybooks, FakeReleasePreparer, FakeTokens, FileTraceWriter]:
-    return (
-        JsonFileRepository(tmp_path / "data"),
-        FakePlaybooks(changed=1),
-        FakeReleasePreparer(),
-        FakeTokens(),
-        FileTraceWriter(WorkingDirLayout(tmp_path)),
-    )
-
-
-def _released(tmp_path: Path) -> Environment[Released]:
-    return _configured(tmp_path).start_releasing().complete_releasing()
+from tests.support.tracker_commands import parts, released
 
 
 def test_test_passes_when_every_check_passes_and_changes_nothing(tmp_path: Path) -> None:
-    _, _, _, tokens, _ = _parts(tmp_path)
-    running = _released(tmp_path).start_running().complete_running()
+    tokens = parts(tmp_path).tokens
+    running = released(tmp_path).start_running().complete_running()
 
     report = VerifyCommand(tokens, FakeTrackerChecks()).execute(running)
 
@@ -64,8 +25,8 @@ def test_test_passes_when_every_check_passes_and_changes_nothing(tmp_path: Path)
 
 
 def test_test_fails_naming_the_failed_check(tmp_path: Path) -> None:
-    _, _, _, tokens, _ = _parts(tmp_path)
-    running = _released(tmp_path).start_running().complete_running()
+    tokens = parts(tmp_path).tokens
+    running = released(tmp_path).start_running().complete_running()
 
     with pytest.raises(TrackerTestFailedError) as raised:
         VerifyCommand(tokens, FakeTrackerChecks(failing_check="UDP announce :6969")).execute(running)

@@ -71,6 +71,10 @@ from orchestrator.persistence.secrets import TrackerTokenStore
 if TYPE_CHECKING:
     from orchestrator.commands.base import StateChangingCommand
     from orchestrator.commands.check import DriftReport
+    from orchestrator.commands.configure import ConfigureCommand
+    from orchestrator.commands.provision import ProvisionCommand
+    from orchestrator.commands.release import ReleaseCommand
+    from orchestrator.commands.run import RunCommand
     from orchestrator.commands.verify import TrackerTestReport
     from orchestrator.infrastructure.interrupt import SignalInterruption
     from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain
@@ -483,7 +487,7 @@ class Deployer:
 
     # --- command construction -----------------------------------------------------------------------
 
-    def _provision_command(self) -> Any:
+    def _provision_command(self) -> ProvisionCommand:
         from orchestrator.commands.provision import ProvisionCommand
 
         adapters = self.adapters
@@ -498,14 +502,14 @@ class Deployer:
             ssh_timeout_s=self.ssh_timeout_s,
         )
 
-    def _configure_command(self) -> Any:
+    def _configure_command(self) -> ConfigureCommand:
         from orchestrator.commands.configure import ConfigureCommand
 
         return ConfigureCommand(
             self.repository, self.adapters.playbooks, self.traces, self.observer, cancelled=self.interrupted
         )
 
-    def _release_command(self) -> Any:
+    def _release_command(self) -> ReleaseCommand:
         from orchestrator.commands.release import ReleaseCommand
 
         adapters = self.adapters
@@ -519,7 +523,7 @@ class Deployer:
             cancelled=self.interrupted,
         )
 
-    def _run_command(self) -> Any:
+    def _run_command(self) -> RunCommand:
         from orchestrator.commands.run import RunCommand
 
         adapters = self.adapters

@@ -11,7 +11,7 @@ atomically and rendered byte for byte the same from the same inputs (so a re-rel
 `release_extravars` gives the playbooks (`upload-tracker-release.yml`, `load-tracker-image.yml`,
 `start-tracker.yml`, `stop-tracker.yml`) every name they use. The token is never among them:
 ansible-runner writes extravars to its private data dir and artifacts; the token travels only inside the
-env file, uploaded by a `copy` task with `no_log`.
+env file, whose content the upload playbook hands to its module as a `no_log` option.
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ DATABASE_DRIVER_ENV_VAR = "TORRUST_TRACKER_CONFIG_OVERRIDE_CORE__DATABASE__DRIVE
 SCHEMA_VERSION = "2.0.0"
 HEALTH_CHECK_TIMEOUT_S = 6
 """Above the 5 s request timeout of the crate's `http_health_check` client."""
-HEALTH_WAIT_RETRIES = 60
-HEALTH_WAIT_DELAY_S = 1
-"""`start-tracker.yml` polls the container's health this many times, this many seconds apart."""
+HEALTH_WAIT_TIMEOUT_S = 60
+"""`start-tracker.yml` polls the container's health (every 0.1 s) for at most this long."""
+HEALTH_START_INTERVAL = "0.2s"
+"""How often Docker runs the health check while the container starts (then every 5 s): the start is seen
+within 0.2 s of the tracker answering."""
 LOG_LINES_ON_FAILURE = 50
 
 _TOKEN = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9_-]{16,256}$")
@@ -157,8 +159,7 @@ def release_extravars(files: ReleaseFiles, image: TrackerImageSource) -> dict[st
         "tracker_image": image.tag,
         "tracker_image_archive": str(image.archive.resolve()) if image.archive is not None else "",
         "tracker_image_import_changes": list(image.import_changes),
-        "tracker_health_retries": HEALTH_WAIT_RETRIES,
-        "tracker_health_delay_s": HEALTH_WAIT_DELAY_S,
+        "tracker_health_timeout_s": HEALTH_WAIT_TIMEOUT_S,
         "tracker_log_lines": LOG_LINES_ON_FAILURE,
     }
 
@@ -259,7 +260,7 @@ def render_compose(settings: TrackerSettings, image: str) -> str:
             "timeout": f"{HEALTH_CHECK_TIMEOUT_S}s",
             "retries": 3,
             "start_period": "30s",
-            "start_interval": "1s",
+            "start_interval": HEALTH_START_INTERVAL,
         },
         "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
     }

@@ -171,7 +171,11 @@ def test_a_release_starts_a_healthy_tracker_and_a_second_run_changes_nothing(lab
         f"{REMOTE_RELEASE_DIR}/tracker.env 600 root",
     ]
     # the image's copy was deleted after the import
-    assert lab_env.ssh("sudo", "sh", "-c", "ls -d /tmp/torrust-tracker-image.* 2>/dev/null || true") == ""
+    assert lab_env.ssh("sudo", "sh", "-c", f"ls -A {REMOTE_RELEASE_DIR}").split() == [
+        "docker-compose.yml",
+        "tracker.env",
+        "tracker.toml",
+    ]
 
     # the token is in no ansible artifact, no extravars, no event
     ansible_dir = lab_env.playbooks.private_data_dir(lab_env.config.name)
@@ -218,7 +222,7 @@ def test_a_tracker_that_cannot_start_fails_with_its_log_lines_and_the_next_relea
 
     started = time.monotonic()
     with pytest.raises(PlaybookFailedError) as raised:
-        lab_env.run(files, RELEASE, tracker_health_retries=5)
+        lab_env.run(files, RELEASE, tracker_health_timeout_s=5)
     print(f"failed start reported after {time.monotonic() - started:.1f} s")
     error = raised.value
     assert error.playbook == "start-tracker.yml"

@@ -531,7 +531,6 @@ class Deployer:
             self.repository,
             adapters.playbooks,
             adapters.release,
-            self.tokens,
             adapters.tracker,
             self.traces,
             self.observer,

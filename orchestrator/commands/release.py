@@ -10,8 +10,11 @@ registry). The two host steps are one ansible-playbook run; both playbooks are i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from contextlib import ExitStack
 from functools import partial
+from typing import Any
 
 from orchestrator.commands.base import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.errors import ReleaseFailedError
@@ -26,6 +29,8 @@ PLAYBOOKS = {
     ReleaseStep.UPLOAD_RELEASE: "upload-tracker-release.yml",
     ReleaseStep.LOAD_IMAGE: "load-tracker-image.yml",
 }
+RELEASE_PLAYBOOKS = list(PLAYBOOKS.values())
+log = logging.getLogger("orchestrator.commands")
 
 
 class ReleaseCommand(StateChangingCommand):
@@ -48,6 +53,27 @@ class ReleaseCommand(StateChangingCommand):
     def execute(self, env: Environment[Releasable], tracker: TrackerSettings | None = None) -> Environment[Released]:
         """The run itself, under the caller's hold of the environment's lock; `tracker` replaces the
         environment's tracker settings (a changed config or version)."""
+        return self.release(env, None, tracker)
+
+    def prepare_ahead(self, env: Environment[Any]) -> Mapping[str, object] | None:
+        """Render `env`'s release before the command runs, when its image is ready without a build, and
+        return the playbooks' variables; None when it cannot be done now. `deploy` uses it to start one
+        ansible process for all its playbooks (their variables are given when the process starts, and the
+        upload reads the files as soon as it begins). The release step renders again, the same bytes, and
+        reports whatever failed here."""
+        if env.context.tracker is None:
+            return None
+        try:
+            return self._preparer.prepare_ahead(env.context, self._tokens.get_or_create(env.name))
+        except Exception as error:  # the release step meets the same error and reports it, in its state
+            log.debug("release of %s not rendered ahead: %s", env.name, error)
+            return None
+
+    def release(
+        self, env: Environment[Releasable], run: PlaybookRun | None, tracker: TrackerSettings | None = None
+    ) -> Environment[Released]:
+        """`execute`, waiting for its playbooks in `run` when given (one started with `prepare_ahead`'s
+        variables), else in a run of its own."""
         releasing = env.start_releasing(tracker)
         self._saver.save(releasing)
         runner = self._steps("release", list(ReleaseStep))
@@ -58,9 +84,12 @@ class ReleaseCommand(StateChangingCommand):
                 ReleaseStep.RENDER_RELEASE,
                 lambda: self._preparer.prepare(context, self._tokens.get_or_create(env.name), runner.sink),
             )
-            with PlaybookRun(self._playbooks, context, list(PLAYBOOKS.values()), extravars) as run:
+            with ExitStack() as own:
+                playbooks = run or own.enter_context(
+                    PlaybookRun(self._playbooks, context, RELEASE_PLAYBOOKS, extravars)
+                )
                 for step, playbook in PLAYBOOKS.items():
-                    self.changed_tasks += runner.run(step, partial(run.wait, playbook, runner.sink))
+                    self.changed_tasks += runner.run(step, partial(playbooks.wait, playbook, runner.sink))
         except StepFailedError as failed:
             raise self._failed(failed, runner, env.name, releasing.fail_releasing, ReleaseFailedError) from failed.error
         released = releasing.complete_releasing()

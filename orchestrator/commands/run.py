@@ -10,14 +10,12 @@ until the health-check endpoint answers Ok (what users and `test` reach).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from orchestrator.commands.base import StateChangingCommand, StepFailedError, TraceWriter
 from orchestrator.commands.errors import RunFailedError
 from orchestrator.commands.playbook_run import PlaybookRun
 from orchestrator.commands.ports import CancelToken, LineSink, PlaybookRunner, never_cancelled
 from orchestrator.commands.progress import ProgressObserver
-from orchestrator.commands.tracker_ports import ApiTokens, ReleasePreparer, TrackerChecks
+from orchestrator.commands.tracker_ports import ReleasePreparer, TrackerChecks
 from orchestrator.domain import Environment, Runnable, Running, RunStep, Starting
 from orchestrator.persistence import EnvironmentRepository
 
@@ -31,7 +29,6 @@ class RunCommand(StateChangingCommand):
         repository: EnvironmentRepository,
         playbooks: PlaybookRunner,
         preparer: ReleasePreparer,
-        tokens: ApiTokens,
         checks: TrackerChecks,
         traces: TraceWriter,
         observer: ProgressObserver | None = None,
@@ -40,17 +37,23 @@ class RunCommand(StateChangingCommand):
         super().__init__(repository, traces, observer, cancelled)
         self._playbooks = playbooks
         self._preparer = preparer
-        self._tokens = tokens
         self._checks = checks
 
     def execute(self, env: Environment[Runnable], reason: str | None = None) -> Environment[Running]:
         """The run itself, under the caller's hold of the environment's lock."""
+        return self.start(env, None, reason)
+
+    def start(
+        self, env: Environment[Runnable], run: PlaybookRun | None, reason: str | None = None
+    ) -> Environment[Running]:
+        """`execute`, waiting for START_TRACKER_PLAYBOOK in `run` when given (a run started with the
+        release's variables), else in a run of its own."""
         starting = env.start_running(reason)
         self._saver.save(starting)
         runner = self._steps("run", list(RunStep))
         context = starting.context
         try:
-            runner.run(RunStep.START_TRACKER, lambda: self._start_tracker(starting, runner.sink))
+            runner.run(RunStep.START_TRACKER, lambda: self._start_tracker(starting, run, runner.sink))
             runner.run(RunStep.WAIT_HEALTHY, lambda: self._checks.wait_healthy(context, HEALTH_TIMEOUT_S))
         except StepFailedError as failed:
             raise self._failed(failed, runner, env.name, starting.fail_running, RunFailedError) from failed.error
@@ -58,14 +61,11 @@ class RunCommand(StateChangingCommand):
         self._saver.save(running)
         return running
 
-    def _start_tracker(self, env: Environment[Starting], sink: LineSink) -> int:
+    def _start_tracker(self, env: Environment[Starting], run: PlaybookRun | None, sink: LineSink) -> int:
         """`docker compose up` and the container's health check, in the START_TRACKER step (so that any
-        failure here, rendering included, ends RunFailed)."""
-        extravars = self._extravars(env)
-        with PlaybookRun(self._playbooks, env.context, [START_TRACKER_PLAYBOOK], extravars) as run:
+        failure here, reading the release's variables included, ends RunFailed)."""
+        if run is not None:
             return run.wait(START_TRACKER_PLAYBOOK, sink)
-
-    def _extravars(self, env: Environment[Starting]) -> Mapping[str, object]:
-        # The playbook's variables are the release's (folder, project, health wait); rendering again is
-        # cheap and writes the same bytes, so `run` needs nothing remembered from `release`.
-        return self._preparer.prepare(env.context, self._tokens.get_or_create(env.name), lambda _line: None)
+        extravars = self._preparer.variables(env.context)
+        with PlaybookRun(self._playbooks, env.context, [START_TRACKER_PLAYBOOK], extravars) as own:
+            return own.wait(START_TRACKER_PLAYBOOK, sink)

@@ -25,6 +25,16 @@ class ReleasePreparer(Protocol):
         (built and packaged once, or a registry reference); return the release playbooks' variables."""
         ...
 
+    def prepare_ahead(self, context: EnvironmentContext, api_token: str) -> Mapping[str, object] | None:
+        """`prepare`, but only when the image is ready without building it; None when it is not (the
+        release's own render step builds it then, with its output)."""
+        ...
+
+    def variables(self, context: EnvironmentContext) -> Mapping[str, object]:
+        """The playbooks' variables of the environment's release, as `prepare` returns them, computed without
+        writing or building anything."""
+        ...
+
 
 class CheckOutcome(Protocol):
     @property

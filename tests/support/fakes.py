@@ -155,6 +155,7 @@ class FakeReleasePreparer:
     """Renders nothing; hands the playbooks a marker variable, or fails on request."""
 
     fail: Exception | None = None
+    image_ready: bool = True
     calls: list[str] = field(default_factory=list)
 
     def prepare(self, context: EnvironmentContext, api_token: str, on_output: LineSink) -> Mapping[str, object]:
@@ -162,6 +163,19 @@ class FakeReleasePreparer:
         on_output("release rendered")
         if self.fail:
             raise self.fail
+        return {"tracker_release_dir": "/opt/torrust-tracker"}
+
+    def prepare_ahead(self, context: EnvironmentContext, api_token: str) -> Mapping[str, object] | None:
+        """Like `prepare`, with an image that is ready unless `image_ready` is False."""
+        self.calls.append(f"prepare_ahead {context.name}")
+        if not self.image_ready:
+            return None
+        if self.fail:
+            raise self.fail
+        return {"tracker_release_dir": "/opt/torrust-tracker"}
+
+    def variables(self, context: EnvironmentContext) -> Mapping[str, object]:
+        self.calls.append(f"variables {context.name}")
         return {"tracker_release_dir": "/opt/torrust-tracker"}
 
 

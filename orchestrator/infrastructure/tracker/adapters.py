@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from orchestrator.domain import EnvironmentContext, TrackerSettings
-from orchestrator.infrastructure.tracker.artifact import TrackerArtifacts
+from orchestrator.infrastructure.tracker.artifact import TrackerArtifacts, image_tag
 from orchestrator.infrastructure.tracker.probe import CheckResult, check_health, run_checks
 from orchestrator.infrastructure.tracker.release import (
     TrackerImageSource,
     release_extravars,
+    release_files,
     render_release,
 )
 from orchestrator.layout import WorkingDirLayout
@@ -52,20 +54,48 @@ class TrackerReleasePreparer:
         self._layout = layout
         self._artifacts = artifacts
 
+    @property
+    def artifacts(self) -> TrackerArtifacts:
+        if self._artifacts is None:
+            self._artifacts = TrackerArtifacts()
+        return self._artifacts
+
     def image_source(self, settings: TrackerSettings, on_output: LineSink) -> TrackerImageSource:
         """The registry reference the config names, or the image built and packaged here (once)."""
         if settings.image is not None:
             return TrackerImageSource.registry(settings.image)
-        artifacts = self._artifacts or TrackerArtifacts()
-        image = artifacts.ensure_image(settings.version)
+        image = self.artifacts.ensure_image(settings.version)
         on_output(f"tracker image {image.tag}: {image.archive} ({image.size / 1e6:.1f} MB)")
         return TrackerImageSource.offline(image.archive, image.tag, image.changes)
 
+    def ready_image_source(self, settings: TrackerSettings) -> TrackerImageSource | None:
+        """`image_source` when it needs no build or packaging (a cache hit, or a registry reference)."""
+        if settings.image is not None:
+            return TrackerImageSource.registry(settings.image)
+        image = self.artifacts.status(settings.version).image
+        return TrackerImageSource.offline(image.archive, image.tag, image.changes) if image is not None else None
+
     def prepare(self, context: EnvironmentContext, api_token: str, on_output: LineSink) -> Mapping[str, object]:
+        source = self.image_source(_tracker(context), on_output)
+        return self._render(context, source, api_token, on_output)
+
+    def prepare_ahead(self, context: EnvironmentContext, api_token: str) -> Mapping[str, object] | None:
+        source = self.ready_image_source(_tracker(context))
+        return None if source is None else self._render(context, source, api_token, lambda _line: None)
+
+    def variables(self, context: EnvironmentContext) -> Mapping[str, object]:
         settings = _tracker(context)
-        source = self.image_source(settings, on_output)
-        out_dir = self._layout.environment_build_dir(str(context.name)) / "release"
-        files = render_release(settings, source.tag, api_token, out_dir)
+        # without a cached image (deleted since the release), the tag alone: the host has the image already
+        source = self.ready_image_source(settings) or TrackerImageSource.registry(image_tag(settings.version))
+        return release_extravars(release_files(self._release_dir(context)), source)
+
+    def _release_dir(self, context: EnvironmentContext) -> Path:
+        return self._layout.environment_build_dir(str(context.name)) / "release"
+
+    def _render(
+        self, context: EnvironmentContext, source: TrackerImageSource, api_token: str, on_output: LineSink
+    ) -> Mapping[str, object]:
+        files = render_release(_tracker(context), source.tag, api_token, self._release_dir(context))
         on_output(f"release rendered into {files.directory}")
         return release_extravars(files, source)
 

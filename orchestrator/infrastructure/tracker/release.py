@@ -139,11 +139,16 @@ def render_release(settings: TrackerSettings, image: str, api_token: str, out_di
     _check_token(api_token)
     TrackerImageSource(image)  # validates the reference
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    files = ReleaseFiles(out_dir, out_dir / COMPOSE_FILE, out_dir / CONFIG_FILE, out_dir / ENV_FILE)
+    files = release_files(out_dir)
     _atomic_write(files.config, render_config(settings).encode(), 0o644)
     _atomic_write(files.compose, render_compose(settings, image).encode(), 0o644)
     _atomic_write(files.env, render_env(api_token).encode(), 0o600)
     return files
+
+
+def release_files(out_dir: Path) -> ReleaseFiles:
+    """Where `render_release` writes the release in `out_dir` (nothing is read or written)."""
+    return ReleaseFiles(out_dir, out_dir / COMPOSE_FILE, out_dir / CONFIG_FILE, out_dir / ENV_FILE)
 
 
 def release_extravars(files: ReleaseFiles, image: TrackerImageSource) -> dict[str, object]:

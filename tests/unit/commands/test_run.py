@@ -21,12 +21,12 @@ from tests.support.tracker_commands import NAME, parts, released
 
 def test_run_starts_the_tracker_then_waits_for_its_health_check_and_ends_running(tmp_path: Path) -> None:
     p = parts(tmp_path)
-    repo, playbooks, preparer, tokens, traces = p.repo, p.playbooks, p.preparer, p.tokens, p.traces
+    repo, playbooks, preparer, traces = p.repo, p.playbooks, p.preparer, p.traces
     checks = FakeTrackerChecks()
     env = released(tmp_path)
     repo.save(env)
 
-    running = RunCommand(repo, playbooks, preparer, tokens, checks, traces).execute(env)
+    running = RunCommand(repo, playbooks, preparer, checks, traces).execute(env)
 
     assert isinstance(running.state, Running)
     assert playbooks.calls == [f"start {START_TRACKER_PLAYBOOK}", START_TRACKER_PLAYBOOK, "stop"]
@@ -35,12 +35,12 @@ def test_run_starts_the_tracker_then_waits_for_its_health_check_and_ends_running
 
 def test_a_tracker_that_never_gets_healthy_ends_run_failed_at_the_wait(tmp_path: Path) -> None:
     p = parts(tmp_path)
-    repo, playbooks, preparer, tokens, traces = p.repo, p.playbooks, p.preparer, p.tokens, p.traces
+    repo, playbooks, preparer, traces = p.repo, p.playbooks, p.preparer, p.traces
     env = released(tmp_path)
     repo.save(env)
 
     with pytest.raises(RunFailedError) as raised:
-        RunCommand(repo, playbooks, preparer, tokens, FakeTrackerChecks(healthy=False), traces).execute(env)
+        RunCommand(repo, playbooks, preparer, FakeTrackerChecks(healthy=False), traces).execute(env)
 
     assert raised.value.failure.step is RunStep.WAIT_HEALTHY
     assert "container's last log lines" in raised.value.tip

@@ -5,7 +5,8 @@ version or config). The tracker keeps running meanwhile; `run` then brings it to
 
 Steps: render the release on the controller (the image built once, the compose file, TOML and the env file
 with the API token into `build/{env}/release/`) → upload it to the host → load the image there (no
-registry). The two host steps are one ansible-playbook run; both playbooks are idempotent.
+registry). The two host steps are one ansible-playbook run (deploy's, when it runs them); both playbooks are
+idempotent.
 """
 
 from __future__ import annotations

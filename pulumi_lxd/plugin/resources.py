@@ -7,6 +7,7 @@ last inputs had and the new ones do not is removed). Deleting something already 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -21,6 +22,9 @@ from pulumi_lxd.plugin.rules import INSTANCE_DEFAULTS, RUNNING
 from pulumi_lxd.plugin.values import Props
 
 LXD_OWNED_PREFIXES: Final = ("volatile.", "image.")
+DELETE_TIMEOUT_S: Final = 120.0
+"""How long a delete waits for another client's operations on the same instance (a stop, a delete)."""
+QUIET_RETRIES: Final = 3
 
 
 def resolve_image(client: Any, image: str) -> str | None:
@@ -209,11 +213,55 @@ def update_instance(client: Any, olds: Mapping[str, Any], news: Props) -> Props:
     return {**news, "ipv4": ip, "status": RUNNING, "imageFingerprint": fingerprint}
 
 
-def delete_instance(client: Any, name: str) -> None:
-    try:
-        instance = client.instances.get(name)
-    except Exception as error:
-        if not_found(error):
+def delete_instance(client: Any, name: str, timeout_s: float = DELETE_TIMEOUT_S) -> None:
+    """Stop (force) and delete the instance; one already gone is not an error.
+
+    Safe beside another client deleting the same instance at the same time (the orchestrator's destroy
+    starts the delete before the engine asks for it): LXD then refuses this client's operation ("busy
+    running a stop operation", "a matching non-reusable operation has now succeeded"). Such a refusal is
+    answered by waiting for the instance's running operations and trying again, until the instance is gone
+    or `timeout_s` has passed. A refusal with no operation running on the instance is retried at once, a
+    few times (the other client's operation may have just ended, or it may be between its stop and its
+    delete), then raised."""
+    deadline = time.monotonic() + timeout_s
+    quiet_retries = QUIET_RETRIES
+    while True:
+        try:
+            _remove(client.instances.get(name))
             return
-        raise
-    _remove(instance)
+        except Exception as error:
+            if not_found(error):
+                return
+            if time.monotonic() >= deadline:
+                raise
+            if not _wait_for_operations(client, name, deadline):
+                if quiet_retries == 0:
+                    raise
+                quiet_retries -= 1
+
+
+def running_operations(client: Any, name: str) -> list[str]:
+    """Ids of the LXD operations running on instance `name` (by anyone)."""
+    metadata = client.api.operations.get(params={"recursion": 1}).json().get("metadata") or {}
+    suffix = f"/instances/{name}"
+    return [
+        str(operation["id"])
+        for operation in metadata.get("running") or []
+        if any(
+            resource.split("?", 1)[0].endswith(suffix)
+            for resource in (operation.get("resources") or {}).get("instances") or []
+        )
+    ]
+
+
+def _wait_for_operations(client: Any, name: str, deadline: float) -> bool:
+    """Wait (until `deadline`) for the operations running on the instance; False when there were none."""
+    operations = running_operations(client, name)
+    for operation in operations:
+        remaining = max(1, int(deadline - time.monotonic()))
+        try:
+            client.api.operations[operation].wait.get(params={"timeout": remaining})
+        except Exception as error:  # an operation that ended before the wait is not an error
+            if not not_found(error):
+                raise
+    return bool(operations)

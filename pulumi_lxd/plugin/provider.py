@@ -83,6 +83,12 @@ class LxdProvider(protocol.Provider):
         self._connect = connect
         self._config = ProviderConfig()
         self._client: Any = None
+        self._in_flight = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether an LXD call is running (in a worker thread)."""
+        return self._in_flight > 0
 
     # --- provider ------------------------------------------------------------------------------------
 
@@ -118,7 +124,11 @@ class LxdProvider(protocol.Provider):
         return self._client
 
     async def _call(self, body: Callable[[], T]) -> T:
-        return await asyncio.to_thread(body)
+        self._in_flight += 1
+        try:
+            return await asyncio.to_thread(body)
+        finally:
+            self._in_flight -= 1
 
     # --- resources -----------------------------------------------------------------------------------
 

@@ -1,0 +1,58 @@
+"""The plugin's SIGINT (how the engine ends a plugin it is done with): an idle plugin exits at once, one
+with an LXD call running is interrupted as before (KeyboardInterrupt)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pulumi_lxd.plugin import server
+from pulumi_lxd.plugin.provider import LxdProvider
+
+
+class _ExitedError(Exception):
+    pass
+
+
+@pytest.fixture
+def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LxdProvider, Any]]:
+    def exit_now(code: int) -> None:
+        raise _ExitedError(code)
+
+    monkeypatch.setattr(os, "_exit", exit_now)
+    previous = signal.getsignal(signal.SIGINT)
+    provider = LxdProvider(lambda config: None)
+    try:
+        server.exit_on_interrupt_when_idle(provider)
+        yield provider, signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_an_idle_plugin_exits_at_once_on_sigint(handler: tuple[LxdProvider, Any]) -> None:
+    provider, on_sigint = handler
+    assert not provider.busy
+    with pytest.raises(_ExitedError):
+        on_sigint(signal.SIGINT, None)
+
+
+def test_a_plugin_with_an_lxd_call_running_is_interrupted_as_before(handler: tuple[LxdProvider, Any]) -> None:
+    provider, on_sigint = handler
+    seen: list[bool] = []
+
+    def call() -> None:
+        seen.append(provider.busy)
+        with pytest.raises(KeyboardInterrupt):
+            on_sigint(signal.SIGINT, None)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(provider._call(call))
+    finally:
+        loop.close()
+    assert seen == [True] and not provider.busy

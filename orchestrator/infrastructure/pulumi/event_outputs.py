@@ -1,4 +1,4 @@
-"""A Pulumi `Stack` whose `up` takes its outputs and summary from the engine's own event stream.
+"""A Pulumi `Stack` whose `up` and `destroy` take their outputs and summary from the engine's own events.
 
 After the engine has finished, `Stack.up` reads the results back with three more CLI runs: `stack output`
 twice (masked, then with secrets, to tell which outputs are secret) and `stack history` for the summary.
@@ -7,6 +7,12 @@ re-reading what the engine has just streamed: the stack resource's outputs arriv
 and the change counts in the `SummaryEvent`. This subclass keeps those two events during `up` and answers
 `outputs()` and `info()` from them. It falls back to the CLI whenever an event is missing or an output is
 secret (masked in events), so the results are never less than `Stack.up` gives.
+
+`Stack.destroy` reads its summary back the same way (`stack history --show-secrets`, ~0.3 s here: showing
+secrets derives the passphrase key); `destroy` here answers it from the `SummaryEvent` too.
+`existing` opens a stack the caller has found on disk without `pulumi stack select` (~0.15 s): every
+command the Automation API runs names the stack (`--stack`), so selecting it only checks that it exists,
+which the command itself does too.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ SECRET_MASK = "[secret]"
 
 
 class EngineResults:
-    """What one `up` streamed: the stack resource's outputs and the summary (None until seen)."""
+    """What one `up` or `destroy` streamed: the stack resource's outputs and the summary (None until seen)."""
 
-    def __init__(self, forward: auto.OnEvent | None = None) -> None:
+    def __init__(self, forward: auto.OnEvent | None = None, kind: str = "update") -> None:
         self.forward = forward
+        self.kind = kind
         self.started_at = datetime.now(UTC)
         self.stack_outputs: dict[str, Any] | None = None
         self.summary: events.SummaryEvent | None = None
@@ -51,11 +58,11 @@ class EngineResults:
         return {key: auto.OutputValue(value=value, secret=False) for key, value in outputs.items()}
 
     def update_summary(self) -> auto.UpdateSummary | None:
-        """A summary of the update just run (result, times and change counts), or None without one."""
+        """A summary of the operation just run (result, times and change counts), or None without one."""
         if self.summary is None:
             return None
         return auto.UpdateSummary(
-            kind="update",
+            kind=self.kind,
             start_time=self.started_at,
             end_time=datetime.now(UTC),
             message="",
@@ -71,10 +78,19 @@ class EventOutputStack(auto.Stack):
 
     `created` is True when this object created the stack (it has no resources yet)."""
 
-    def __init__(self, name: str, workspace: auto.Workspace, mode: StackInitMode) -> None:
-        super().__init__(name, workspace, mode)
+    def __init__(self, name: str, workspace: auto.Workspace, mode: StackInitMode, select: bool = True) -> None:
+        if select or mode is not StackInitMode.SELECT:
+            super().__init__(name, workspace, mode)
+        else:  # what `Stack.__init__` sets, without its `pulumi stack select`
+            self.name, self.workspace, self._mode = name, workspace, mode
         self.created = mode is StackInitMode.CREATE
         self._results: EngineResults | None = None
+
+    @classmethod
+    def existing(cls, name: str, workspace: auto.Workspace) -> EventOutputStack:
+        """The stack whose checkpoint the caller has found in the backend, opened without a CLI run. A
+        stack that is not there after all fails the first command run on it ("no stack named …")."""
+        return cls(name, workspace, StackInitMode.SELECT, select=False)
 
     @classmethod
     def open(cls, name: str, workspace: auto.Workspace, likely_exists: bool) -> EventOutputStack:
@@ -95,6 +111,14 @@ class EventOutputStack(auto.Stack):
         kwargs["on_event"] = self._results
         try:
             return super().up(*args, **kwargs)
+        finally:
+            self._results = None
+
+    def destroy(self, *args: Any, **kwargs: Any) -> auto.DestroyResult:
+        self._results = EngineResults(kwargs.get("on_event"), kind="destroy")
+        kwargs["on_event"] = self._results
+        try:
+            return super().destroy(*args, **kwargs)
         finally:
             self._results = None
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from orchestrator.infrastructure.pulumi.checkpoint import checkpoint_files
 from orchestrator.infrastructure.pulumi.lxd_connection import LxdConnection, provider_config
 from pulumi_lxd.plugin.rules import INSTANCE, PROFILE, PROVIDER_SECRETS
 
@@ -50,11 +51,6 @@ _DROPPED = {"__provider", "endpoint", "client_cert", "client_key", "server_cert"
 
 class StackMigrationError(Exception):
     """The checkpoint holds dynamic resources this migration does not know."""
-
-
-def checkpoint_files(backend_dir: Path, stack: str) -> list[Path]:
-    stacks = backend_dir / ".pulumi" / "stacks"
-    return [path for suffix in (".json", ".json.gz") for path in stacks.glob(f"*/{stack}{suffix}")]
 
 
 def needs_migration(backend_dir: Path, stack: str) -> bool:

@@ -6,12 +6,20 @@ resources come from the `pulumi-resource-lxd` plugin, named in the workspace's p
 (`plugins.providers`, the directory of this installation's console script), so the engine starts this
 installation's plugin and never looks for one elsewhere. A stack still on the old dynamic provider is
 migrated when it is opened (`migration.py`).
+
+Destroy is one engine run (`pulumi destroy`, its summary taken from its events) on a stack opened without
+`pulumi stack select` when its checkpoint is on disk. While the engine starts (~0.6 s before it asks the
+plugin to delete anything), the instances the checkpoint records are already being stopped and deleted
+through pylxd (`EarlyInstanceDelete`); the plugin's delete waits for that and finds them gone. Pulumi still
+deletes every resource and records it; the stack, then empty, is removed by removing its checkpoint and
+the files beside it (no CLI run). See ADR 0011, "Destroy".
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +28,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestrator.commands.ports import InstanceOutputs
 from orchestrator.domain import EnvironmentContext
+from orchestrator.infrastructure.pulumi.checkpoint import (
+    checkpoint_files,
+    instances_destroy_deletes,
+    read_checkpoint,
+    records_resources,
+    remove_stack_files,
+)
 from orchestrator.infrastructure.pulumi.lxd_connection import LxdConnection, connect, wait_for_ipv4
 from orchestrator.infrastructure.pulumi.spec import StackSpec
 from orchestrator.infrastructure.pulumi.toolchain import PulumiToolchain, lxd_plugin_dir
@@ -28,6 +43,8 @@ from orchestrator.resources import shipped_dir
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
+
+    from orchestrator.infrastructure.pulumi.event_outputs import EventOutputStack
 
 
 PROJECT_NAME = "torrust-deploy"
@@ -99,15 +116,21 @@ def _first_error_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def stack_spec(context: EnvironmentContext) -> StackSpec:
-    """The program's inputs for an environment (reads the public key file)."""
+def lxd_connection(context: EnvironmentContext) -> LxdConnection:
+    """How the environment's config says its LXD API is reached."""
     lxd = context.lxd
-    connection = LxdConnection(
+    return LxdConnection(
         endpoint=lxd.endpoint or "",
         client_cert=str(lxd.client_cert_path or ""),
         client_key=str(lxd.client_key_path or ""),
         server_cert=str(lxd.server_cert_path or ""),
     )
+
+
+def stack_spec(context: EnvironmentContext) -> StackSpec:
+    """The program's inputs for an environment (reads the public key file)."""
+    lxd = context.lxd
+    connection = lxd_connection(context)
     return StackSpec(
         environment=str(context.name),
         instance_name=context.instance_name,
@@ -140,7 +163,11 @@ class PulumiProvisioner:
             log.warning("removing the Pulumi stack lock left by an interrupted run of %s", name)
             stack.cancel()
 
-    def _stack(self, context: EnvironmentContext, program_name: str = "environment_program") -> auto.Stack:
+    def _stack(
+        self, context: EnvironmentContext, program_name: str = "environment_program", existing: bool = False
+    ) -> EventOutputStack:
+        """The environment's stack in a fresh workspace: selected or created (`existing`: its checkpoint was
+        found on disk, so it is opened without a CLI run)."""
         from pulumi import automation as auto
 
         from orchestrator.infrastructure.pulumi.event_outputs import EventOutputStack
@@ -164,7 +191,10 @@ class PulumiProvisioner:
         )
         options.program = lambda: _discard(program(spec))
         workspace = auto.LocalWorkspace(**options.__dict__)
-        stack = EventOutputStack.open(name, workspace, likely_exists=self._stack_file_exists(name))
+        if existing:
+            stack = EventOutputStack.existing(name, workspace)
+        else:
+            stack = EventOutputStack.open(name, workspace, likely_exists=self._stack_file_exists(name))
         self._release_stale_lock(stack, name)
         if not stack.created and needs_migration(backend_dir, name):
             migrate(stack)
@@ -227,15 +257,88 @@ class PulumiProvisioner:
         _run("stack import", run, None)
 
     def destroy(self, context: EnvironmentContext, on_output: OutputSink | None = None) -> None:
-        """Destroy the stack's resources (an instance already gone is not an error)."""
-        _run("destroy", lambda log: self._stack(context).destroy(on_output=log, color="never"), on_output)
+        """Delete the stack's resources (`pulumi destroy`; an instance already gone is not an error). The
+        instances the checkpoint records are deleted through pylxd beside the engine's start
+        (`EarlyInstanceDelete`); the engine's own delete is the one that counts, and its failure is this
+        step's failure, with the engine's output."""
+        name = str(context.name)
+        found = checkpoint_files(self._layout.pulumi_backend_dir(name), name)
+        early = EarlyInstanceDelete.for_checkpoint(found, lxd_connection(context))
+
+        def run(log: EngineLog) -> None:
+            early.start()
+            try:
+                self._stack(context, existing=bool(found)).destroy(on_output=log, color="never")
+            finally:
+                log.lines.extend(early.join())
+
+        _run("destroy", run, on_output)
 
     def remove_stack(self, context: EnvironmentContext) -> None:
-        def run(log: EngineLog) -> None:
-            workspace = self._stack(context).workspace
-            workspace.remove_stack(str(context.name))
+        """Remove the stack, which `destroy` has emptied: its checkpoint and the files beside it
+        (`remove_stack_files`), with no CLI run. A checkpoint that still records resources is left to
+        `pulumi stack rm`, which refuses to drop the state of resources and says so."""
+        name = str(context.name)
+        backend = self._layout.pulumi_backend_dir(name)
+        found = checkpoint_files(backend, name)
+        if any(records_resources(read_checkpoint(path)) for path in found):
 
-        _run("stack rm", run, None)
+            def run(log: EngineLog) -> None:
+                self._stack(context, existing=True).workspace.remove_stack(name)
+
+            _run("stack rm", run, None)
+            return
+        for path in found:
+            remove_stack_files(backend, path)
+
+
+class EarlyInstanceDelete:
+    """Stops and deletes, through pylxd and in a thread of its own, the instances a stack's checkpoint
+    records, while `pulumi destroy` starts: the engine then finds them gone (or still going: the plugin's
+    delete waits for the operations running on an instance). Pulumi owns the state all the same: it
+    deletes every resource itself and records the result. Only instances the engine would delete are
+    touched (`instances_destroy_deletes`), and only on the LXD target of the environment's config. A
+    failure here is not the step's: it goes to the trace, and the engine's delete is tried regardless."""
+
+    def __init__(self, names: list[str], connection: LxdConnection) -> None:
+        self.names = names
+        self._connection = connection
+        self._errors: list[str] = []
+        self._thread = threading.Thread(target=self._delete, name="early-instance-delete", daemon=True)
+
+    @classmethod
+    def for_checkpoint(cls, files: list[Path], connection: LxdConnection) -> EarlyInstanceDelete:
+        names: list[str] = []
+        for path in files:
+            try:
+                recorded = instances_destroy_deletes(read_checkpoint(path))
+            except (OSError, ValueError) as error:  # the engine reads it too, and says what is wrong
+                log.debug("not deleting ahead of the engine: %s: %s", path, error)
+                return cls([], connection)
+            names += [item.name for item in recorded if item.remote == connection.endpoint]
+        return cls(list(dict.fromkeys(names)), connection)
+
+    def _delete(self) -> None:
+        from pulumi_lxd.plugin.resources import delete_instance
+
+        try:
+            client = connect(self._connection)
+            for name in self.names:
+                delete_instance(client, name)
+        except Exception as error:  # reported by join(); the engine's delete decides
+            self._errors.append(f"deleting instance(s) {', '.join(self.names)} ahead of the engine: {error}")
+
+    def start(self) -> None:
+        if self.names:
+            self._thread.start()
+
+    def join(self) -> list[str]:
+        """Wait for the deletes (each bounded by the plugin's wait); the errors, as lines for the trace."""
+        if self._thread.is_alive():
+            self._thread.join()
+        for line in self._errors:
+            log.warning("%s", line)
+        return list(self._errors)
 
 
 def _wait_for_address(spec: StackSpec) -> None:

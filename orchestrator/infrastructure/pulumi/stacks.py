@@ -312,7 +312,7 @@ class EarlyInstanceDelete:
         for path in files:
             try:
                 recorded = instances_destroy_deletes(read_checkpoint(path))
-            except (OSError, ValueError) as error:  # the engine reads it too, and says what is wrong
+            except Exception as error:  # only the early delete is given up; the engine says what is wrong
                 log.debug("not deleting ahead of the engine: %s: %s", path, error)
                 return cls([], connection)
             names += [item.name for item in recorded if item.remote == connection.endpoint]

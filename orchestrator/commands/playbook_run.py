@@ -37,9 +37,24 @@ class PlaybookRun:
     def __exit__(self, *_: object) -> None:
         self._cleanup.close()
 
+    def start_held(self) -> None:
+        """Start the process now, its first playbook held until `proceed` (or the first `wait`): ansible's
+        start-up (~0.5 s) then overlaps what the caller does meanwhile (provision: the SSH wait)."""
+        self._start(held=True)
+
+    def proceed(self) -> None:
+        """Let a run started held begin (nothing when it was not started held)."""
+        if self._running is not None:
+            self._running.proceed()
+
     def wait(self, playbook: str, on_event: LineSink | None = None) -> int:
         """Start the run if needed, wait until `playbook` is over and return how many tasks it changed."""
+        running = self._start(held=False)
+        running.proceed()
+        return running.wait(playbook, on_event).changed
+
+    def _start(self, held: bool) -> RunningPlaybooks:
         if self._running is None:
-            started = self._runner.start(self._context, self._playbooks, self._extravars)
+            started = self._runner.start(self._context, self._playbooks, self._extravars, held=held)
             self._running = self._cleanup.enter_context(started)
-        return self._running.wait(playbook, on_event).changed
+        return self._running

@@ -56,6 +56,10 @@ class RunningPlaybooks(AbstractContextManager["RunningPlaybooks"], Protocol):
         (or did not run because an earlier one failed)."""
         ...
 
+    def proceed(self) -> None:
+        """Let a run started `held` begin its first playbook (nothing for one that was not held)."""
+        ...
+
 
 class PlaybookRunner(Protocol):
     """Runs one playbook per action against the environment's host (ansible-runner)."""
@@ -77,11 +81,13 @@ class PlaybookRunner(Protocol):
         context: EnvironmentContext,
         playbooks: Sequence[str],
         extravars: Mapping[str, object] | None = None,
+        held: bool = False,
     ) -> RunningPlaybooks:
         """Start running `playbooks` in order, in one go (one ansible process), and return at once.
 
         `extravars`: the playbooks' variables. Never a secret: the runner records them in its artifacts
-        (a secret travels inside a file the playbook uploads with `no_log`)."""
+        (a secret travels inside a file the playbook uploads with `no_log`). `held`: the process starts
+        (ansible's own start-up) but the first playbook waits for `proceed()`."""
         ...
 
     def clean(self, context: EnvironmentContext) -> None: ...

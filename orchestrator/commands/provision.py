@@ -5,7 +5,8 @@ Also re-runs safely: from ProvisionFailed (retry) and from Provisioned/Configure
 recreated or restarted).
 
 Steps: prepare the Pulumi stack → `up` → read outputs → render the inventory → wait for SSH (real key
-authentication) → wait for cloud-init (ansible-runner). The environment's lock is held for the whole run.
+authentication; the cloud-init wait's ansible process starts meanwhile, held until SSH answers) → wait for
+cloud-init (ansible-runner). The environment's lock is held for the whole run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from orchestrator.commands.ports import (
     never_cancelled,
 )
 from orchestrator.commands.progress import ProgressObserver
-from orchestrator.domain import Environment, Provisionable, Provisioned, Provisioning, ProvisionStep
+from orchestrator.domain import (
+    Environment,
+    EnvironmentContext,
+    Provisionable,
+    Provisioned,
+    Provisioning,
+    ProvisionStep,
+)
 from orchestrator.persistence import EnvironmentRepository
 
 WAIT_CLOUD_INIT_PLAYBOOK = "wait-cloud-init.yml"
@@ -74,9 +82,17 @@ class ProvisionCommand(StateChangingCommand):
         outputs = runner.run(ProvisionStep.PULUMI_UP, lambda: self._provisioner.up(stack, runner.sink))
         runner.run(ProvisionStep.READ_OUTPUTS, lambda: _require_address(outputs))
         runner.run(ProvisionStep.RENDER_INVENTORY, lambda: self._playbooks.render_inventory(context, outputs.ipv4))
-        runner.run(ProvisionStep.WAIT_SSH, lambda: self._ssh.wait(context, outputs.ipv4, self._ssh_timeout_s))
+        runner.run(ProvisionStep.WAIT_SSH, lambda: self._wait_ssh(context, outputs.ipv4, run))
         runner.run(ProvisionStep.WAIT_CLOUD_INIT, lambda: run.wait(WAIT_CLOUD_INIT_PLAYBOOK, runner.sink))
         return outputs
+
+    def _wait_ssh(self, context: EnvironmentContext, host: str, run: PlaybookRun) -> float:
+        """Wait until SSH accepts the key, with the ansible process of the cloud-init wait starting meanwhile
+        (held until SSH answers; the inventory is written)."""
+        run.start_held()
+        waited = self._ssh.wait(context, host, self._ssh_timeout_s)
+        run.proceed()
+        return waited
 
 
 class MissingInstanceAddressError(Exception):

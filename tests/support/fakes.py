@@ -77,8 +77,9 @@ class FakePlaybooks:
         context: EnvironmentContext,
         playbooks: Sequence[str],
         extravars: Mapping[str, object] | None = None,
+        held: bool = False,
     ) -> FakeRunningPlaybooks:
-        self.calls.append(f"start {' '.join(playbooks)}")
+        self.calls.append(f"start {' '.join(playbooks)}" + (" (held)" if held else ""))
         self.extravars.append(dict(extravars or {}))
         return FakeRunningPlaybooks(self, context, list(playbooks))
 
@@ -106,6 +107,9 @@ class FakeRunningPlaybooks:
     def __exit__(self, *_: object) -> None:
         self.stopped = True
         self.playbooks.calls.append("stop")
+
+    def proceed(self) -> None:
+        pass
 
     def wait(self, playbook: str, on_event: LineSink | None = None) -> FakeResult:
         assert playbook in self.started and not self.stopped

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shlex
 import shutil
 import sys
@@ -23,6 +24,7 @@ import yaml
 
 from orchestrator.domain import EnvironmentContext
 from orchestrator.infrastructure.ssh.multiplexing import PERSIST, close_master, control_path, master_options
+from orchestrator.infrastructure.ssh.wait import ssh_command
 from orchestrator.resources import shipped_dir
 
 EventSink = Callable[[str], None]
@@ -129,6 +131,14 @@ class AnsiblePlaybooks:
             "ansible_user": context.ssh.username,
             "ansible_ssh_private_key_file": str(context.ssh.private_key_path.resolve()),
             "ansible_python_interpreter": "/usr/bin/python3",
+            # for tasks that stream from the controller (load-tracker-image.yml): ssh over the same master
+            "controller_ssh_argv": ssh_command(
+                host,
+                context.ssh.port,
+                context.ssh.username,
+                context.ssh.private_key_path.resolve(),
+                options=master_options(control_path()),
+            ),
         }
         return _write_yaml(inventory_dir / "hosts.yml", {"all": {"hosts": {HOST: host_vars}}})
 
@@ -156,6 +166,7 @@ class AnsiblePlaybooks:
         context: EnvironmentContext,
         playbooks: Sequence[str],
         extravars: Mapping[str, object] | None = None,
+        held: bool = False,
     ) -> PlaybookSequence:
         """Start one ansible-playbook process that runs `playbooks` in order (a generated playbook
         importing them) and return at once; `wait(playbook, on_event)` then streams each playbook's event
@@ -167,12 +178,21 @@ class AnsiblePlaybooks:
 
         One process instead of one per playbook saves ansible's start-up and shutdown (~0.6 s each,
         measured by `python -m bench`, section deploy). A playbook that fails stops the run: ansible drops
-        the failed host, so the later playbooks do nothing and are reported as not run."""
+        the failed host, so the later playbooks do nothing and are reported as not run.
+
+        `held`: a first play on the controller waits for a gate file (`GATE_PLAY`) that `proceed()` creates,
+        so ansible's start-up overlaps what the caller does until then."""
         import ansible_runner
 
         private_dir = self.private_data_dir(str(context.name))
-        sequence = PlaybookSequence(list(playbooks), [_count_plays(self._playbooks_dir / name) for name in playbooks])
-        runner_playbook = playbooks[0] if len(playbooks) == 1 else str(self._sequence_playbook(private_dir, playbooks))
+        gate = private_dir / f"gate-{secrets.token_hex(4)}" if held else None
+        sequence = PlaybookSequence(
+            list(playbooks), [_count_plays(self._playbooks_dir / name) for name in playbooks], gate
+        )
+        if len(playbooks) == 1 and gate is None:
+            runner_playbook = playbooks[0]
+        else:
+            runner_playbook = str(self._sequence_playbook(private_dir, playbooks, gate))
         thread, runner = ansible_runner.run_async(
             private_data_dir=str(private_dir),
             project_dir=str(self._playbooks_dir),
@@ -195,11 +215,25 @@ class AnsiblePlaybooks:
         sequence.attach(thread, runner)
         return sequence
 
-    def _sequence_playbook(self, private_dir: Path, playbooks: Sequence[str]) -> Path:
-        """`sequence.yml` in the private data dir: `import_playbook` of each playbook, in order."""
+    def _sequence_playbook(self, private_dir: Path, playbooks: Sequence[str], gate: Path | None = None) -> Path:
+        """`sequence.yml` in the private data dir: the gate play when `gate` is set, then `import_playbook`
+        of each playbook, in order."""
         private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        document = [{"import_playbook": str((self._playbooks_dir / name).resolve())} for name in playbooks]
+        document: list[dict[str, Any]] = [gate_play(gate)] if gate is not None else []
+        document += [{"import_playbook": str((self._playbooks_dir / name).resolve())} for name in playbooks]
         return _write_yaml(private_dir / "sequence.yml", document)
+
+
+GATE_PLAY_NAME = "Wait for the controller"
+GATE_TIMEOUT_S = 600
+"""A held run whose caller neither proceeds nor cancels (it died) gives up after this long."""
+
+
+def gate_play(gate: Path) -> dict[str, Any]:
+    """A play on the controller (implicit localhost, no SSH) that waits until the file `gate` exists."""
+    wait = f"timeout {GATE_TIMEOUT_S} sh -c 'while [ ! -e \"$1\" ]; do sleep 0.02; done' gate {shlex.quote(str(gate))}"
+    task = {"name": GATE_PLAY_NAME, "ansible.builtin.raw": wait, "changed_when": False}
+    return {"name": GATE_PLAY_NAME, "hosts": "localhost", "gather_facts": False, "tasks": [task]}
 
 
 def _write_yaml(path: Path, document: object) -> Path:
@@ -247,10 +281,13 @@ class PlaybookSequence:
     (it succeeded, unless a task failed) or when the process ends. `wait` blocks until then. Leaving the
     `with` block cancels what is still running and waits for the process."""
 
-    def __init__(self, playbooks: list[str], plays: list[int]) -> None:
+    def __init__(self, playbooks: list[str], plays: list[int], gate: Path | None = None) -> None:
         self._playbooks = playbooks
         self._outcomes = [_Outcome(count) for count in plays]
         self._current = 0
+        self._gate = gate
+        self._in_gate_play = False
+        """True while the gate play runs (its events are nobody's: dropped)."""
         self._done = threading.Condition()
         self._thread: threading.Thread | None = None
         self._runner: Any = None
@@ -266,13 +303,28 @@ class PlaybookSequence:
         self.abandoned = True  # the cancel callback stops the process if it still runs
         if self._thread is not None:
             self._thread.join()
+        if self._gate is not None:
+            self._gate.unlink(missing_ok=True)
+
+    def proceed(self) -> None:
+        """Open the gate of a held run: its first playbook starts (nothing for a run not held)."""
+        if self._gate is not None and not self._gate.exists():
+            self._gate.touch(mode=0o600)
 
     def handle(self, event: dict[str, Any]) -> bool:
         """ansible-runner's event handler (runner thread)."""
         kind = event.get("event", "")
         with self._done:
             if kind == "playbook_on_play_start":
+                if self._gate is not None and not self._in_gate_play and self._nothing_started():
+                    self._in_gate_play = True  # the gate play is the first play of a held run
+                    return True
+                self._in_gate_play = False
                 self._play_started()
+            if self._in_gate_play:
+                if kind in {"runner_on_failed", "runner_on_unreachable"}:
+                    self._outcomes[0].failures.append(f"  failed: {GATE_PLAY_NAME}")
+                return True
             lines = _event_lines(event)
             if lines:
                 line = lines[0]
@@ -286,6 +338,9 @@ class PlaybookSequence:
                 elif kind == "runner_on_unreachable" or (kind == "runner_on_failed" and not data.get("ignore_errors")):
                     outcome.failures.append(line.strip())
         return True
+
+    def _nothing_started(self) -> bool:
+        return self._current == 0 and self._outcomes[0].started_plays == 0
 
     def _lines(self) -> list[str]:
         """Every event line so far, in order (each playbook's lines follow the previous one's)."""

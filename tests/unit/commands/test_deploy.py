@@ -74,7 +74,7 @@ def test_deploy_provisions_then_configures_with_one_playbook_run(tmp_path: Path)
     assert isinstance(result.state, Configured) and result.instance_ip == "10.200.77.10"
     assert playbooks.calls == [
         "inventory 10.200.77.10",
-        ALL_PLAYBOOKS,
+        f"{ALL_PLAYBOOKS} (held)",  # started during the SSH wait
         "wait-cloud-init.yml",
         "install-docker.yml",
         "install-docker-compose.yml",
@@ -162,7 +162,7 @@ def test_deploy_with_a_tracker_runs_every_playbook_in_one_ansible_run_with_the_r
     assert isinstance(result.state, Running)
     assert playbooks.calls == [
         "inventory 10.200.77.10",
-        f"{ALL_PLAYBOOKS} {' '.join(TRACKER_PLAYBOOKS)}",
+        f"{ALL_PLAYBOOKS} {' '.join(TRACKER_PLAYBOOKS)} (held)",
         "wait-cloud-init.yml",
         "install-docker.yml",
         "install-docker-compose.yml",
@@ -191,7 +191,7 @@ def test_without_a_ready_image_release_and_run_start_their_own_ansible_runs(tmp_
     assert isinstance(result.state, Running)
     starts = [call for call in playbooks.calls if call.startswith("start ")]
     assert starts == [
-        ALL_PLAYBOOKS,
+        f"{ALL_PLAYBOOKS} (held)",
         "start upload-tracker-release.yml load-tracker-image.yml",
         "start start-tracker.yml",
     ]

@@ -58,7 +58,7 @@ def test_provision_runs_steps_in_order_and_ends_provisioned_with_the_ip(tmp_path
     assert provisioner.calls == ["prepare", "up"]
     assert playbooks.calls == [
         "inventory 10.200.77.10",
-        "start wait-cloud-init.yml",
+        "start wait-cloud-init.yml (held)",
         "wait-cloud-init.yml",
         "stop",
     ]

@@ -55,7 +55,7 @@ def test_a_playbook_runs_over_ssh_and_a_second_run_changes_nothing(sshd: Sshd, t
     adapter = AnsiblePlaybooks(tmp_path / "build", playbooks_dir)
     context = _context(sshd)
     inventory = adapter.render_inventory(context, "127.0.0.1")
-    assert inventory.read_text().count(str(sshd.port)) == 1
+    assert inventory.read_text().count(f"ansible_port: {sshd.port}\n") == 1
 
     events: list[str] = []
     assert adapter.run(context, "write.yml", events.append) == 1
@@ -157,3 +157,27 @@ def test_a_task_failed_on_its_output_names_the_output_line(sshd: Sshd, tmp_path:
     adapter, context = _adapter_with(tmp_path, sshd, {"status.yml": FAIL_ON_OUTPUT})
     with pytest.raises(PlaybookFailedError, match=r"failed: Read it status: error$"):
         adapter.run(context, "status.yml")
+
+
+def test_a_held_run_starts_ansible_but_runs_nothing_until_it_may_proceed(sshd: Sshd, tmp_path: Path) -> None:
+    import time
+
+    target = tmp_path / "written.txt"
+    adapter, context = _adapter_with(tmp_path, sshd, {"write.yml": WRITE_FILE.replace("{{ target }}", str(target))})
+    lines: list[str] = []
+    with adapter.start(context, ["write.yml"], held=True) as running:
+        time.sleep(2.0)  # ansible has started and waits at the gate
+        assert not target.exists()
+        running.proceed()
+        assert running.wait("write.yml", lines.append).changed == 1
+    assert target.read_text() == "hello\n"
+    assert not any("Wait for the controller" in line for line in lines)  # the gate play is nobody's
+    assert not list(adapter.private_data_dir(str(context.name)).glob("gate-*"))
+
+
+def test_a_held_run_that_never_proceeds_is_stopped_when_left(sshd: Sshd, tmp_path: Path) -> None:
+    target = tmp_path / "never.txt"
+    adapter, context = _adapter_with(tmp_path, sshd, {"write.yml": WRITE_FILE.replace("{{ target }}", str(target))})
+    with adapter.start(context, ["write.yml"], held=True):
+        pass  # the caller failed before proceeding: leaving cancels the run
+    assert not target.exists()

@@ -185,6 +185,8 @@ class AnsiblePlaybooks:
         import ansible_runner
 
         private_dir = self.private_data_dir(str(context.name))
+        for old_gate in private_dir.glob("gate-*"):
+            old_gate.unlink(missing_ok=True)
         gate = private_dir / f"gate-{secrets.token_hex(4)}" if held else None
         sequence = PlaybookSequence(
             list(playbooks), [_count_plays(self._playbooks_dir / name) for name in playbooks], gate
@@ -225,7 +227,7 @@ class AnsiblePlaybooks:
 
 
 GATE_PLAY_NAME = "Wait for the controller"
-GATE_TIMEOUT_S = 600
+GATE_TIMEOUT_S = 300
 """A held run whose caller neither proceeds nor cancels (it died) gives up after this long."""
 
 
@@ -304,7 +306,10 @@ class PlaybookSequence:
         if self._thread is not None:
             self._thread.join()
         if self._gate is not None:
-            self._gate.unlink(missing_ok=True)
+            # Opened, not removed: ansible's worker runs the gate task in a session of its own, which the
+            # cancel of a run that never proceeded does not kill; the open gate lets it end. `start`
+            # removes the gates of earlier runs.
+            self.proceed()
 
     def proceed(self) -> None:
         """Open the gate of a held run: its first playbook starts (nothing for a run not held)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,8 +161,6 @@ def test_a_task_failed_on_its_output_names_the_output_line(sshd: Sshd, tmp_path:
 
 
 def test_a_held_run_starts_ansible_but_runs_nothing_until_it_may_proceed(sshd: Sshd, tmp_path: Path) -> None:
-    import time
-
     target = tmp_path / "written.txt"
     adapter, context = _adapter_with(tmp_path, sshd, {"write.yml": WRITE_FILE.replace("{{ target }}", str(target))})
     lines: list[str] = []
@@ -172,12 +171,29 @@ def test_a_held_run_starts_ansible_but_runs_nothing_until_it_may_proceed(sshd: S
         assert running.wait("write.yml", lines.append).changed == 1
     assert target.read_text() == "hello\n"
     assert not any("Wait for the controller" in line for line in lines)  # the gate play is nobody's
-    assert not list(adapter.private_data_dir(str(context.name)).glob("gate-*"))
 
 
 def test_a_held_run_that_never_proceeds_is_stopped_when_left(sshd: Sshd, tmp_path: Path) -> None:
     target = tmp_path / "never.txt"
     adapter, context = _adapter_with(tmp_path, sshd, {"write.yml": WRITE_FILE.replace("{{ target }}", str(target))})
     with adapter.start(context, ["write.yml"], held=True):
-        pass  # the caller failed before proceeding: leaving cancels the run
+        time.sleep(2.0)  # ansible's worker runs the gate task
+    # the caller failed before proceeding: leaving cancelled the run, and no gate task is left waiting
     assert not target.exists()
+    deadline = time.monotonic() + 10
+    while _gate_waiters(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gate_waiters(tmp_path) == []
+
+
+def _gate_waiters(tmp_path: Path) -> list[str]:
+    """Command lines of processes still waiting at a gate under `tmp_path`."""
+    waiting = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "gate-" in text and str(tmp_path) in text:
+            waiting.append(text)
+    return waiting

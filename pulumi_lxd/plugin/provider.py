@@ -79,16 +79,24 @@ def _preview(token: str, inputs: Props) -> Props:
 
 
 class LxdProvider(protocol.Provider):
-    def __init__(self, connect: Callable[[ProviderConfig], Any] = open_client) -> None:
+    def __init__(
+        self, connect: Callable[[ProviderConfig], Any] = open_client, on_configure: Callable[[], None] | None = None
+    ) -> None:
         self._connect = connect
+        self._on_configure = on_configure
         self._config = ProviderConfig()
         self._client: Any = None
         self._in_flight = 0
+        self._cancelled = False
 
     @property
     def busy(self) -> bool:
-        """Whether an LXD call is running (in a worker thread)."""
-        return self._in_flight > 0
+        """Whether an LXD call is running (in a worker thread), or the engine has cancelled the operation
+        (it then ends its plugins while the program may still be talking to it: no hurry there)."""
+        return self._in_flight > 0 or self._cancelled
+
+    async def cancel(self) -> None:
+        self._cancelled = True
 
     # --- provider ------------------------------------------------------------------------------------
 
@@ -110,6 +118,9 @@ class LxdProvider(protocol.Provider):
         return protocol.DiffResponse(changes=diff.changes, diffs=list(diff.changed))
 
     async def configure(self, request: protocol.ConfigureRequest) -> protocol.ConfigureResponse:
+        if self._on_configure is not None:  # once, inside the server's event loop (see `server`)
+            self._on_configure()
+            self._on_configure = None
         values, _ = plain(request.args)
         if not values and request.variables:
             values = {key.rsplit(":", 1)[-1]: value for key, value in request.variables.items()}

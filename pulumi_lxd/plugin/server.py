@@ -8,7 +8,9 @@ as DIFF_NONE and a changed provider configuration would never reach the engine.
 The engine ends a plugin with SIGINT once it is done with it and waits for it to exit. The SDK's server
 then shuts down gRPC and asyncio (and prints "Event loop is closed" into the engine's log), ~0.1 s at
 the end of every Pulumi operation. An idle plugin (no LXD call running) has nothing to finish, so it
-exits at once; a busy one is interrupted as before.
+exits at once; a busy one, or one whose operation the engine has cancelled (Ctrl-C: the engine and the
+program then wind down together, and an earlier exit of the plugin was seen to end the engine before the
+program's last calls), is interrupted as before (asyncio's own handler: the server is cancelled).
 """
 
 from __future__ import annotations
@@ -61,14 +63,20 @@ def serve(args: list[str], provider: LxdProvider) -> None:
 
 
 def exit_on_interrupt_when_idle(provider: LxdProvider) -> None:
-    """SIGINT: exit now when no LXD call is running, else Python's KeyboardInterrupt as before."""
+    """SIGINT: exit now when the provider is not busy, else what was there before (the handler `asyncio.run`
+    installs, which cancels the server gracefully). Called inside the running event loop, from the
+    provider's first Configure, so that handler is the one kept for a busy plugin."""
+    previous = signal.getsignal(signal.SIGINT)
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
         if not provider.busy:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
-        signal.default_int_handler(signum, frame)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            signal.default_int_handler(signum, frame)
 
     signal.signal(signal.SIGINT, interrupted)
 
@@ -83,8 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     # gRPC's fork handlers are not wanted: the plugin never forks (see orchestrator.infrastructure.pulumi)
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
-    provider = LxdProvider()
-    exit_on_interrupt_when_idle(provider)
+    provider = LxdProvider(on_configure=lambda: exit_on_interrupt_when_idle(provider))
     serve(args, provider)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pulumi.provider.experimental import provider as protocol
 
 from pulumi_lxd.plugin import server
 from pulumi_lxd.plugin.provider import LxdProvider
@@ -56,3 +57,28 @@ def test_a_plugin_with_an_lxd_call_running_is_interrupted_as_before(handler: tup
     finally:
         loop.close()
     assert seen == [True] and not provider.busy
+
+
+def test_the_handler_is_installed_by_the_first_configure_only() -> None:
+    calls: list[int] = []
+    provider = LxdProvider(lambda config: None, on_configure=lambda: calls.append(1))
+    request = protocol.ConfigureRequest({}, {}, True, True)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(provider.configure(request))
+        loop.run_until_complete(provider.configure(request))
+    finally:
+        loop.close()
+    assert calls == [1]
+
+
+def test_a_plugin_whose_operation_was_cancelled_is_interrupted_as_before(handler: tuple[LxdProvider, Any]) -> None:
+    provider, on_sigint = handler
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(provider.cancel())
+    finally:
+        loop.close()
+    assert provider.busy
+    with pytest.raises(KeyboardInterrupt):
+        on_sigint(signal.SIGINT, None)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from orchestrator.domain import EnvironmentContext, EnvironmentName, LxdTarget, SshCredentials
+from orchestrator.domain import EnvironmentContext
 from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks, PlaybookFailedError
 from tests.support.sshd import Sshd
 
@@ -36,14 +35,7 @@ FAIL = """
 
 
 def _context(sshd: Sshd) -> EnvironmentContext:
-    return EnvironmentContext(
-        name=EnvironmentName("ansible-it"),
-        instance_name="torrust-ansible-it",
-        ssh=SshCredentials(sshd.key, sshd.key.with_suffix(".pub"), username=sshd.user, port=sshd.port),
-        lxd=LxdTarget(),
-        instance_ip="127.0.0.1",
-        created_at=datetime.now(UTC),
-    )
+    return sshd.context("ansible-it")
 
 
 def test_a_playbook_runs_over_ssh_and_a_second_run_changes_nothing(sshd: Sshd, tmp_path: Path) -> None:

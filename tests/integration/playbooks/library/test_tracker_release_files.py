@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import shutil
 import stat
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from orchestrator.domain import EnvironmentContext, EnvironmentName, LxdTarget, SshCredentials
+from orchestrator.domain import EnvironmentContext
 from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks, PlaybookFailedError
 from orchestrator.resources import shipped_dir
 from tests.support.sshd import Sshd
@@ -42,14 +41,7 @@ def _adapter(tmp_path: Path, sshd: Sshd) -> tuple[AnsiblePlaybooks, EnvironmentC
     playbooks_dir = tmp_path / "playbooks"
     shutil.copytree(shipped_dir("playbooks") / "library", playbooks_dir / "library")
     adapter = AnsiblePlaybooks(tmp_path / "build", playbooks_dir)
-    context = EnvironmentContext(
-        name=EnvironmentName("module-it"),
-        instance_name="torrust-module-it",
-        ssh=SshCredentials(sshd.key, sshd.key.with_suffix(".pub"), username=sshd.user, port=sshd.port),
-        lxd=LxdTarget(),
-        instance_ip="127.0.0.1",
-        created_at=datetime.now(UTC),
-    )
+    context = sshd.context("module-it")
     adapter.render_inventory(context, "127.0.0.1")
     return adapter, context, playbooks_dir
 

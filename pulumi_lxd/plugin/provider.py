@@ -87,16 +87,22 @@ class LxdProvider(protocol.Provider):
         self._config = ProviderConfig()
         self._client: Any = None
         self._in_flight = 0
-        self._cancelled = False
+        self._cancels = 0
 
     @property
     def busy(self) -> bool:
-        """Whether an LXD call is running (in a worker thread), or the engine has cancelled the operation
-        (it then ends its plugins while the program may still be talking to it: no hurry there)."""
-        return self._in_flight > 0 or self._cancelled
+        """Whether an LXD call is running (in a worker thread)."""
+        return self._in_flight > 0
+
+    @property
+    def done(self) -> bool:
+        """Whether the engine is ending this plugin after an operation that ran to its end: nothing running,
+        and exactly one Cancel (the engine sends one before it closes a plugin, and one more when the
+        operation itself is cancelled, e.g. by Ctrl-C)."""
+        return not self.busy and self._cancels == 1
 
     async def cancel(self) -> None:
-        self._cancelled = True
+        self._cancels += 1
 
     # --- provider ------------------------------------------------------------------------------------
 

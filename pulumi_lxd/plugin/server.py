@@ -7,10 +7,11 @@ as DIFF_NONE and a changed provider configuration would never reach the engine.
 
 The engine ends a plugin with SIGINT once it is done with it and waits for it to exit. The SDK's server
 then shuts down gRPC and asyncio (and prints "Event loop is closed" into the engine's log), ~0.1 s at
-the end of every Pulumi operation. An idle plugin (no LXD call running) has nothing to finish, so it
-exits at once; a busy one, or one whose operation the engine has cancelled (Ctrl-C: the engine and the
-program then wind down together, and an earlier exit of the plugin was seen to end the engine before the
-program's last calls), is interrupted as before (asyncio's own handler: the server is cancelled).
+the end of every Pulumi operation. A plugin the engine is done with (`LxdProvider.done`: no LXD call
+running, the one Cancel the engine sends before closing it) has nothing to finish, so it exits at once.
+Any other SIGINT — a busy plugin, an operation cancelled by Ctrl-C (a second Cancel), a signal from the
+terminal — gets asyncio's own handler as before (the server is cancelled): exiting early there let the
+engine end before the inline program's last calls (a Traceback on the orchestrator's stderr).
 """
 
 from __future__ import annotations
@@ -62,14 +63,14 @@ def serve(args: list[str], provider: LxdProvider) -> None:
     server.main(args, package_version(), provider)
 
 
-def exit_on_interrupt_when_idle(provider: LxdProvider) -> None:
-    """SIGINT: exit now when the provider is not busy, else what was there before (the handler `asyncio.run`
-    installs, which cancels the server gracefully). Called inside the running event loop, from the
-    provider's first Configure, so that handler is the one kept for a busy plugin."""
+def exit_at_once_when_done(provider: LxdProvider) -> None:
+    """SIGINT: exit now when the engine is done with the provider, else what was there before (the handler
+    `asyncio.run` installs, which cancels the server gracefully). Called inside the running event loop,
+    from the provider's first Configure, so that handler is the one kept for every other SIGINT."""
     previous = signal.getsignal(signal.SIGINT)
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
-        if not provider.busy:
+        if provider.done:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     # gRPC's fork handlers are not wanted: the plugin never forks (see orchestrator.infrastructure.pulumi)
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
-    provider = LxdProvider(on_configure=lambda: exit_on_interrupt_when_idle(provider))
+    provider = LxdProvider(on_configure=lambda: exit_at_once_when_done(provider))
     serve(args, provider)
 
 

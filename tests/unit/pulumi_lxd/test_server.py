@@ -1,5 +1,6 @@
-"""The plugin's SIGINT (how the engine ends a plugin it is done with): an idle plugin exits at once, one
-with an LXD call running is interrupted as before (KeyboardInterrupt)."""
+"""The plugin's SIGINT (how the engine ends a plugin it is done with): after the engine's one closing Cancel
+an idle plugin exits at once; one with an LXD call running, one whose operation was cancelled (a second
+Cancel) and one never cancelled (a signal from the terminal) are interrupted as before."""
 
 from __future__ import annotations
 
@@ -29,21 +30,39 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LxdProvider, Any]
     previous = signal.getsignal(signal.SIGINT)
     provider = LxdProvider(lambda config: None)
     try:
-        server.exit_on_interrupt_when_idle(provider)
+        server.exit_at_once_when_done(provider)
         yield provider, signal.getsignal(signal.SIGINT)
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def test_an_idle_plugin_exits_at_once_on_sigint(handler: tuple[LxdProvider, Any]) -> None:
+def _cancel(provider: LxdProvider, times: int) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        for _ in range(times):
+            loop.run_until_complete(provider.cancel())
+    finally:
+        loop.close()
+
+
+def test_a_plugin_the_engine_is_done_with_exits_at_once_on_sigint(handler: tuple[LxdProvider, Any]) -> None:
     provider, on_sigint = handler
-    assert not provider.busy
+    _cancel(provider, 1)
+    assert provider.done
     with pytest.raises(_ExitedError):
+        on_sigint(signal.SIGINT, None)
+
+
+def test_a_sigint_before_any_cancel_is_an_interrupt_as_before(handler: tuple[LxdProvider, Any]) -> None:
+    provider, on_sigint = handler
+    assert not provider.done
+    with pytest.raises(KeyboardInterrupt):
         on_sigint(signal.SIGINT, None)
 
 
 def test_a_plugin_with_an_lxd_call_running_is_interrupted_as_before(handler: tuple[LxdProvider, Any]) -> None:
     provider, on_sigint = handler
+    _cancel(provider, 1)
     seen: list[bool] = []
 
     def call() -> None:
@@ -74,11 +93,7 @@ def test_the_handler_is_installed_by_the_first_configure_only() -> None:
 
 def test_a_plugin_whose_operation_was_cancelled_is_interrupted_as_before(handler: tuple[LxdProvider, Any]) -> None:
     provider, on_sigint = handler
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(provider.cancel())
-    finally:
-        loop.close()
-    assert provider.busy
+    _cancel(provider, 2)  # Ctrl-C: one Cancel during the operation, one before the close
+    assert not provider.done
     with pytest.raises(KeyboardInterrupt):
         on_sigint(signal.SIGINT, None)

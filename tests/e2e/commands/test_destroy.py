@@ -4,8 +4,6 @@ error, and a failure of the engine ends DestroyFailed with its output in the tra
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 from typing import Any
 
@@ -15,8 +13,7 @@ from orchestrator.api import Deployer
 from orchestrator.commands.errors import DestroyFailedError
 from orchestrator.domain import Destroyed, DestroyFailed, DestroyStep, Provisioned
 from orchestrator.infrastructure.pulumi.checkpoint import checkpoint_files
-from orchestrator.infrastructure.pulumi.toolchain import find_pulumi
-from tests.support.e2e import MakeConfig
+from tests.support.e2e import MakeConfig, stacks_in_backend
 
 pytestmark = pytest.mark.e2e
 
@@ -26,24 +23,6 @@ POOL = "lab-btrfs"
 def _pool(lxd_client: Any) -> str:
     """The lab's copy-on-write pool when it has one, else the default profile's."""
     return POOL if any(pool.name == POOL for pool in lxd_client.storage_pools.all()) else "default"
-
-
-def _stacks(deployer: Deployer, name: str) -> list[str]:
-    """`pulumi stack ls --all` of the environment's backend, with the plain CLI."""
-    toolchain = find_pulumi()
-    result = subprocess.run(
-        [str(toolchain.cli), "stack", "ls", "--all", "--json"],
-        cwd=deployer.layout.working_dir,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={
-            **toolchain.environment(),
-            "PULUMI_BACKEND_URL": deployer.layout.pulumi_backend_dir(name).as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": "",
-        },
-    )
-    return [str(stack["name"]) for stack in json.loads(result.stdout)]
 
 
 def _provisioned(deployer: Deployer, make_config: MakeConfig, lxd_client: Any, prefix: str) -> Any:
@@ -60,7 +39,7 @@ def test_destroy_deletes_the_instance_and_profile_and_removes_the_stack(
 ) -> None:
     env = _provisioned(deployer, make_config, lxd_client, "e2e-destroy")
     name = str(env.name)
-    assert _stacks(deployer, name) == [f"organization/torrust-deploy/{name}"]
+    assert stacks_in_backend(deployer, name) == [f"organization/torrust-deploy/{name}"]
 
     started = time.monotonic()
     destroyed = deployer.destroy(name)
@@ -70,7 +49,7 @@ def test_destroy_deletes_the_instance_and_profile_and_removes_the_stack(
     assert not lxd_client.profiles.exists(env.context.profile_name)
     backend = deployer.layout.pulumi_backend_dir(name)
     assert checkpoint_files(backend, name) == []
-    assert _stacks(deployer, name) == []  # the backend stays a usable (empty) one
+    assert stacks_in_backend(deployer, name) == []  # the backend stays a usable (empty) one
     assert not list((backend / ".pulumi" / "history").rglob("*.json"))
 
     again = deployer.destroy(name)  # a second destroy finds nothing and is no error
@@ -87,7 +66,7 @@ def test_destroy_of_an_instance_deleted_behind_the_tool_s_back_is_no_error(
 
     assert isinstance(deployer.destroy(str(env.name)).state, Destroyed)
     assert not lxd_client.profiles.exists(env.context.profile_name)
-    assert _stacks(deployer, str(env.name)) == []
+    assert stacks_in_backend(deployer, str(env.name)) == []
 
 
 def test_a_failed_engine_run_ends_destroy_failed_with_its_output_and_the_retry_finishes(
@@ -119,10 +98,10 @@ def test_a_failed_engine_run_ends_destroy_failed_with_its_output_and_the_retry_f
         assert "lxd:index:Profile" in text and "in use" in text.lower(), text[-2000:]
         assert not lxd_client.instances.exists(env.context.instance_name)
         assert lxd_client.profiles.exists(env.context.profile_name)
-        assert _stacks(deployer, name) == [f"organization/torrust-deploy/{name}"]
+        assert stacks_in_backend(deployer, name) == [f"organization/torrust-deploy/{name}"]
     finally:
         lxd_client.instances.get(other).delete(wait=True)
 
     assert isinstance(deployer.destroy(name).state, Destroyed)
     assert not lxd_client.profiles.exists(env.context.profile_name)
-    assert _stacks(deployer, name) == []
+    assert stacks_in_backend(deployer, name) == []

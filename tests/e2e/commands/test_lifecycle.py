@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,7 @@ from orchestrator.commands.errors import ProvisionFailedError
 from orchestrator.config import EnvironmentConfig
 from orchestrator.domain import Configured, Destroyed, Provisioned, ProvisionFailed, ProvisionStep
 from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks
-from orchestrator.infrastructure.pulumi.toolchain import find_pulumi
-from tests.support.e2e import MakeConfig, ssh_run
+from tests.support.e2e import MakeConfig, plain_pulumi, ssh_run, stacks_in_backend
 from tests.support.keys import make_keypair
 
 pytestmark = pytest.mark.e2e
@@ -27,31 +25,9 @@ def _events(deployer: Deployer, name: str) -> list[tuple[str | None, str]]:
     return [(event["from"], event["to"]) for event in map(json.loads, path.read_text().splitlines())]
 
 
-def _plain_pulumi(deployer: Deployer, name: str, *args: str) -> Any:
-    """Run the plain `pulumi` CLI against the environment's file backend; parse its JSON output."""
-    toolchain = find_pulumi()
-    result = subprocess.run(
-        [str(toolchain.cli), *args],
-        cwd=deployer.layout.working_dir,  # no Pulumi.yaml there: stack names are fully qualified
-        capture_output=True,
-        text=True,
-        check=True,
-        env={
-            **toolchain.environment(),
-            "PULUMI_BACKEND_URL": deployer.layout.pulumi_backend_dir(name).as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": "",
-        },
-    )
-    return json.loads(result.stdout)
-
-
-def _stacks_in_backend(deployer: Deployer, name: str) -> list[str]:
-    return [str(stack["name"]) for stack in _plain_pulumi(deployer, name, "stack", "ls", "--all", "--json")]
-
-
 def _provider_inputs(deployer: Deployer, name: str) -> dict[str, Any]:
     """The `lxd` provider resource's inputs (the LXD target) as the plain CLI exports them from the state."""
-    state = _plain_pulumi(deployer, name, "stack", "export", "--stack", f"organization/torrust-deploy/{name}")
+    state = plain_pulumi(deployer, name, "stack", "export", "--stack", f"organization/torrust-deploy/{name}")
     resources = state["deployment"]["resources"]
     provider = next(r for r in resources if r["type"] == "pulumi:providers:lxd")
     return dict(provider.get("inputs") or {})
@@ -76,7 +52,7 @@ def _run_happy_path(deployer: Deployer, config: EnvironmentConfig, lxd_client: A
         ("provisioning", "provisioned"),
     ]
     assert ssh_run(config, ip, "true").returncode == 0
-    assert _stacks_in_backend(deployer, name) == [f"organization/torrust-deploy/{name}"]
+    assert stacks_in_backend(deployer, name) == [f"organization/torrust-deploy/{name}"]
     assert _provider_inputs(deployer, name).get("remote", "") == (config.lxd.endpoint or "")
 
     started = time.monotonic()
@@ -96,7 +72,7 @@ def _run_happy_path(deployer: Deployer, config: EnvironmentConfig, lxd_client: A
     assert isinstance(destroyed.state, Destroyed)
     assert not lxd_client.instances.exists(provisioned.context.instance_name)
     assert not lxd_client.profiles.exists(provisioned.context.profile_name)
-    assert _stacks_in_backend(deployer, name) == []
+    assert stacks_in_backend(deployer, name) == []
 
 
 def test_environment_goes_from_created_to_configured_and_is_destroyed_without_leftovers(

@@ -180,7 +180,7 @@ class AnsiblePlaybooks:
         measured by `python -m bench`, section deploy). A playbook that fails stops the run: ansible drops
         the failed host, so the later playbooks do nothing and are reported as not run.
 
-        `held`: a first play on the controller waits for a gate file (`GATE_PLAY`) that `proceed()` creates,
+        `held`: a first play on the controller (`gate_play`) waits for a gate file that `proceed()` creates,
         so ansible's start-up overlaps what the caller does until then."""
         import ansible_runner
 

@@ -39,9 +39,14 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     return document
 
 
+def _latest(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The checkpoint's latest deployment (empty for a stack never deployed)."""
+    latest: Mapping[str, Any] = (document.get("checkpoint") or {}).get("latest") or {}
+    return latest
+
+
 def latest_resources(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    latest = (document.get("checkpoint") or {}).get("latest") or {}
-    return [item for item in latest.get("resources") or [] if isinstance(item, dict)]
+    return [item for item in _latest(document).get("resources") or [] if isinstance(item, dict)]
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ def instances_destroy_deletes(document: Mapping[str, Any]) -> list[RecordedInsta
 
 def records_resources(document: Mapping[str, Any]) -> bool:
     """Whether the state still holds resources or operations in flight (a destroyed stack holds neither)."""
-    latest = (document.get("checkpoint") or {}).get("latest") or {}
+    latest = _latest(document)
     return bool(latest.get("resources") or latest.get("pending_operations"))
 
 

@@ -66,14 +66,14 @@ class TrackerReleasePreparer:
             return TrackerImageSource.registry(settings.image)
         image = self.artifacts.ensure_image(settings.version)
         on_output(f"tracker image {image.tag}: {image.archive} ({image.size / 1e6:.1f} MB)")
-        return TrackerImageSource.offline(image.archive, image.tag, image.changes)
+        return TrackerImageSource.from_artifact(image)
 
     def ready_image_source(self, settings: TrackerSettings) -> TrackerImageSource | None:
         """`image_source` when it needs no build or packaging (a cache hit, or a registry reference)."""
         if settings.image is not None:
             return TrackerImageSource.registry(settings.image)
         image = self.artifacts.status(settings.version).image
-        return TrackerImageSource.offline(image.archive, image.tag, image.changes) if image is not None else None
+        return TrackerImageSource.from_artifact(image) if image is not None else None
 
     def prepare(self, context: EnvironmentContext, api_token: str, on_output: LineSink) -> Mapping[str, object]:
         source = self.image_source(_tracker(context), on_output)

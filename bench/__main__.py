@@ -29,6 +29,8 @@ LAB_SECTIONS = ("launch", "deploy", "scaling")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from bench.persistence import SAVES
+
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
     parser.add_argument("--reps", type=int, default=3, help="deploy repetitions (raw and product each; default 3)")
     parser.add_argument("--out", type=Path, default=Path("bench/results"), help="where results go (bench/results)")
@@ -39,7 +41,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
     )
     parser.add_argument("--cli-rounds", type=int, default=15, help="runs of each CLI command (default 15)")
-    parser.add_argument("--saves", type=int, default=500, help="saves timed for save latency (default 500)")
+    parser.add_argument(
+        "--saves",
+        type=int,
+        default=SAVES,
+        help=f"saves timed for save latency (default {SAVES})",
+    )
     parser.add_argument("--ops", type=int, default=10, help="operations per writer process (default 10)")
     parser.add_argument("--no-profile", action="store_true", help="skip the extra profiled product deploy")
     parser.add_argument(

@@ -42,7 +42,11 @@ def temp_name(path: Path) -> Path:
 
 def is_temp_of(candidate: Path, path: Path) -> bool:
     """Whether `candidate` is a temp file left by `atomic_write(path, ...)`."""
-    return candidate.name.startswith(f".{path.name}.") and candidate.name.endswith(TEMP_SUFFIX)
+    return _is_temp_name(candidate.name, path.name)
+
+
+def _is_temp_name(name: str, target: str) -> bool:
+    return name.startswith(f".{target}.") and name.endswith(TEMP_SUFFIX)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -93,9 +97,10 @@ def durable_append(path: Path, data: bytes) -> None:
 def remove_temp_files(path: Path) -> int:
     """Delete temp files that interrupted `atomic_write(path, ...)` calls left; return how many."""
     removed = 0
-    for candidate in path.parent.glob(f".{path.name}.*{TEMP_SUFFIX}"):
-        if is_temp_of(candidate, path):
-            with contextlib.suppress(FileNotFoundError):
-                candidate.unlink()
-                removed += 1
+    with os.scandir(path.parent) as entries:
+        leftovers = [entry.path for entry in entries if _is_temp_name(entry.name, path.name)]
+    for leftover in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(leftover)
+            removed += 1
     return removed

@@ -1,12 +1,16 @@
 """Who holds an environment's lock: the PID its holder notes beside the lock file. Standard library only.
 
-The kernel lock itself is taken in `locking` (fcntl.flock, with helper threads); reading the note needs
-neither, so `show` and `list` — also on the CLI's quick path — tell whether a command is running without
-importing it.
+The kernel lock itself is taken in `locking` (fcntl.flock, with helper threads); asking whether it is
+held and reading the note need neither, so `show` and `list` — also on the CLI's quick path — tell
+whether a command is running without importing it.
+
+The note stays after the hold ends (its last holder rewrites it only when another process held the lock
+before), so it tells who holds the lock only while the lock is held: `running_holder_pid` asks the lock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 
@@ -42,7 +46,33 @@ def process_alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
 
 
+def lock_is_held(lock_path: str | os.PathLike[str]) -> bool:
+    """Whether any descriptor (in this process too) holds the flock on `lock_path` now; never waits and
+    creates nothing. The probe's own shared lock lasts a few microseconds."""
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            return False  # never locked, or purged by its last holder: free
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            locked = os.fstat(fd)
+            try:
+                if locked.st_nlink > 0 and os.path.samestat(locked, os.stat(lock_path)):
+                    return False
+            except OSError:
+                return False
+        finally:
+            os.close(fd)  # releases the probe's own brief hold
+        # we locked a file its holder had unlinked: look at the fresh one
+
+
 def running_holder_pid(lock_path: str | os.PathLike[str]) -> int | None:
-    """The PID of a live process holding `lock_path` by its note (a command is running), if any."""
+    """The PID of a live process holding `lock_path` (a command is running), by its note, if any."""
     pid = read_holder_pid(lock_path)
-    return pid if pid is not None and process_alive(pid) else None
+    return pid if pid is not None and process_alive(pid) and lock_is_held(lock_path) else None

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from orchestrator.persistence.errors import LockTimeoutError
-from orchestrator.persistence.files import DIR_MODE, FILE_MODE, atomic_write, ensure_private_dir
-from orchestrator.persistence.lock_holder import PID_SUFFIX, process_alive, read_holder_pid
+from orchestrator.persistence.files import DIR_MODE, FILE_MODE, ensure_private_dir
+from orchestrator.persistence.lock_holder import PID_SUFFIX, lock_is_held, process_alive, read_holder_pid
 
 __all__ = ["EnvironmentLocks", "pid_path", "process_alive", "read_holder_pid"]
 
@@ -59,8 +59,17 @@ _HELD = threading.local()
 _OPEN_FDS: set[int] = set()
 
 
-def _holds() -> dict[str, _Hold]:
-    holds: dict[str, _Hold] | None = getattr(_HELD, "holds", None)
+_FileKey = tuple[int, int]
+"""A lock file's (st_dev, st_ino): which file a hold is on, however its path is spelled. A held lock file
+is never unlinked by anyone but its holder, so its inode cannot be reused while the hold lasts."""
+
+
+def _file_key(stat: os.stat_result) -> _FileKey:
+    return (stat.st_dev, stat.st_ino)
+
+
+def _holds() -> dict[_FileKey, _Hold]:
+    holds: dict[_FileKey, _Hold] | None = getattr(_HELD, "holds", None)
     if holds is None:
         holds = _HELD.holds = {}
     return holds
@@ -234,6 +243,33 @@ def _lock_within(fd: int, deadline: float) -> bool:
     return wait.result(remaining)
 
 
+def _keep_private(directory: Path) -> None:
+    """Keep the environment's directory private, whoever made it; a chmod only when its mode is wrong
+    (a chmod changes the inode even to the same mode, which the next fsync then has to write)."""
+    with contextlib.suppress(OSError):
+        if os.stat(directory).st_mode & 0o777 != DIR_MODE:
+            os.chmod(directory, DIR_MODE)
+
+
+def _note_holder(note: Path) -> None:
+    """Make the holder note say this process's PID (advisory: a failure is ignored).
+
+    The note outlives the hold and is rewritten only when it names another process, so a process that
+    takes the lock again and again reads it and changes no file (a file created and removed at each hold
+    cost every save a journal commit's worth of extra metadata). Only the holder writes it, in place: a
+    reader that catches it empty between the truncation and the one small write reads no PID.
+    """
+    mine = f"{os.getpid()}\n".encode()
+    with contextlib.suppress(OSError):
+        fd = os.open(note, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
+        try:
+            if os.pread(fd, 32, 0) != mine:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, mine, 0)
+        finally:
+            os.close(fd)
+
+
 class EnvironmentLocks:
     """One re-entrant lock per lock file path and thread; processes and threads exclude each other."""
 
@@ -241,27 +277,18 @@ class EnvironmentLocks:
     def held_here(lock_path: Path) -> bool:
         """Whether this thread holds the lock on `lock_path`."""
         holds = _holds()
-        return bool(holds) and os.path.realpath(lock_path) in holds
+        if not holds:
+            return False
+        try:
+            return _file_key(os.stat(lock_path)) in holds
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     @classmethod
     def probe(cls, lock_path: Path) -> bool:
         """Whether anyone (this thread included) holds the lock on `lock_path` now; never waits, creates
         nothing."""
-        if cls.held_here(lock_path):
-            return True
-        while True:
-            try:
-                fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-            except (FileNotFoundError, NotADirectoryError):
-                return False  # never locked, or purged by its last holder: free
-            try:
-                if not _try_lock(fd):
-                    return True
-                if _current(fd, lock_path) is not None:
-                    return False
-            finally:
-                os.close(fd)  # releases the probe's own brief hold
-            # we locked a file its holder had unlinked: look at the fresh one
+        return cls.held_here(lock_path) or lock_is_held(lock_path)
 
     @classmethod
     @contextlib.contextmanager
@@ -272,24 +299,19 @@ class EnvironmentLocks:
 
         `before_release` runs at the end of the outermost hold, while the lock is still held.
         """
-        key = os.path.realpath(lock_path)
         holds = _holds()
-        if key in holds:  # nested in this thread's own hold
+        if cls.held_here(lock_path):  # nested in this thread's own hold
             yield
             return
-        fd = cls._acquire(name, lock_path, timeout)
+        fd, key = cls._acquire(name, lock_path, timeout)
         hold = holds[key] = _Hold(fd, os.getpid())
         try:
-            with contextlib.suppress(OSError):  # keep the environment's directory private, whoever made it
-                os.chmod(lock_path.parent, DIR_MODE)
-            with contextlib.suppress(OSError):  # the PID note is advisory
-                atomic_write(pid_path(lock_path), f"{os.getpid()}\n".encode(), durable=False)
+            _keep_private(lock_path.parent)
+            _note_holder(pid_path(lock_path))
             yield
         finally:
             if hold.pid == os.getpid():  # else a child forked inside the hold: the hold is its parent's
                 try:
-                    with contextlib.suppress(OSError):
-                        pid_path(lock_path).unlink(missing_ok=True)
                     if before_release is not None:
                         before_release()
                 finally:
@@ -297,8 +319,9 @@ class EnvironmentLocks:
                     _close(fd)
 
     @staticmethod
-    def _acquire(name: str, lock_path: Path, timeout: float) -> int:
-        """Lock `lock_path` (creating it and its directory if need be); the descriptor holding the lock."""
+    def _acquire(name: str, lock_path: Path, timeout: float) -> tuple[int, _FileKey]:
+        """Lock `lock_path` (creating it and its directory if need be); the descriptor holding the lock and
+        the locked file's key."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -319,7 +342,7 @@ class EnvironmentLocks:
                 _close(fd)
                 raise
             if current is not None:
-                return fd
+                return fd, _file_key(current)
             _close(fd)  # the holder before us unlinked it while we waited: the lock is a fresh file now
         pid = read_holder_pid(lock_path)
         raise LockTimeoutError(

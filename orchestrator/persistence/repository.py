@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from orchestrator.domain import AnyEnvironment, Environment, EnvironmentName, InvalidEnvironmentNameError, State
 from orchestrator.domain.names import as_environment_name
 from orchestrator.persistence.errors import CorruptStateError, StaleStateError
-from orchestrator.persistence.files import atomic_write, durable_append, ensure_private_dir, remove_temp_files
+from orchestrator.persistence.files import atomic_write, durable_append, remove_temp_files
 from orchestrator.persistence.locking import EnvironmentLocks, pid_path
 from orchestrator.persistence.models import TransitionEvent, dump_document, parse_document, to_environment
 from orchestrator.persistence.strict_read import LOCK_FILE, STATE_FILE
@@ -76,6 +76,9 @@ class JsonFileRepository:
         self._seq_under_lock: dict[str, int] = {}
         """The last sequence number this repository read or wrote for an environment, while it holds the
         environment's lock: no other process can have changed the file since, so `save` needn't reread it."""
+        self._last_seen: dict[str, tuple[bytes, int]] = {}
+        """The state file's bytes as this repository last read or wrote them, and their last_seq: a save
+        outside the lock that finds the same bytes on disk knows their last_seq without parsing them."""
 
     @property
     def data_dir(self) -> Path:
@@ -133,13 +136,11 @@ class JsonFileRepository:
         """The saved environment, None if absent; CorruptStateError / UnsupportedSchemaError if unreadable."""
         name = as_environment_name(name)
         path = self.state_path(name)
-        try:
-            raw = path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
+        raw = _read_bytes(path)
+        if raw is None:
             return None
-        env = to_environment(parse_document(raw, path), path)
-        if env.name != name:
-            raise CorruptStateError(path, f"it describes environment '{env.name}', not '{name}'")
+        env = _to_environment(name, raw, path)
+        self._last_seen[name.value] = (raw, env.last_seq)
         if EnvironmentLocks.held_here(self.lock_path(name)):
             self._seq_under_lock[name.value] = env.last_seq
         return env
@@ -153,30 +154,42 @@ class JsonFileRepository:
         if not isinstance(env, Environment):
             raise TypeError(f"save() takes an Environment (from load() or Environment.new), got {type(env).__name__}")
         name = env.name
-        path = self.state_path(name)
-        with self.lock(name):
-            ensure_private_dir(path.parent)
+        directory = self.environment_dir(name)
+        path = directory / STATE_FILE
+        with self.lock(name):  # which also made the directory
             remove_temp_files(path)  # left by writers killed mid-save; we hold the lock
             disk_seq = self._seq_under_lock.get(name.value)
             if disk_seq is None:
-                on_disk = self.load(name)
-                disk_seq = 0 if on_disk is None else on_disk.last_seq
+                disk_seq = self._seq_on_disk(name, path)
             if disk_seq > env.last_seq:
                 raise StaleStateError(name.value, disk_seq, env.last_seq)
-            self._append_events(name, env, disk_seq)
-            atomic_write(path, dump_document(env))
-            if EnvironmentLocks.held_here(self.lock_path(name)):
-                self._seq_under_lock[name.value] = env.last_seq
+            data = dump_document(env)  # first: a document that cannot be written appends no events
+            self._append_events(directory / EVENTS_FILE, name, env, disk_seq)
+            self._last_seen.pop(name.value, None)
+            atomic_write(path, data)
+            self._last_seen[name.value] = (data, env.last_seq)
+            self._seq_under_lock[name.value] = env.last_seq  # forgotten when the outermost lock() ends
 
-    def _append_events(self, name: EnvironmentName, env: Environment[State], disk_seq: int) -> None:
+    def _seq_on_disk(self, name: EnvironmentName, path: Path) -> int:
+        """last_seq of the state file (0 if there is none); CorruptStateError if it is unreadable."""
+        raw = _read_bytes(path)
+        if raw is None:
+            return 0
+        seen = self._last_seen.get(name.value)
+        if seen is not None and seen[0] == raw:
+            return seen[1]
+        seq = _to_environment(name, raw, path).last_seq
+        self._last_seen[name.value] = (raw, seq)
+        return seq
+
+    @staticmethod
+    def _append_events(path: Path, name: EnvironmentName, env: Environment[State], disk_seq: int) -> None:
         unsaved = [t for t in env.pending_transitions if t.seq > disk_seq]
         if not unsaved:
             return
-        path = self.events_path(name)
         # A save stopped between appending events and replacing environment.json leaves events past
         # disk_seq at the end of the log; skip the ones this very object appended (same seq and time).
-        tail, ends_with_newline = _read_tail(path)
-        already = _events_after(tail, disk_seq)
+        already, ends_with_newline = _events_after(path, disk_seq)
         pid = os.getpid()
         lines = b"".join(TransitionEvent.of(name, t, pid).to_line() for t in unsaved if (t.seq, t.at) not in already)
         if lines:
@@ -222,6 +235,7 @@ class JsonFileRepository:
         lock_path = self.lock_path(name)
         with self.lock(name):
             self._seq_under_lock.pop(name.value, None)
+            self._last_seen.pop(name.value, None)
             keep = {lock_path.name, pid_path(lock_path).name}
             for entry in env_dir.iterdir():
                 if entry.name in keep:
@@ -232,49 +246,102 @@ class JsonFileRepository:
                     entry.unlink()
 
 
+def _read_bytes(path: Path) -> bytes | None:
+    """The bytes of `path`, None if there is no such file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _to_environment(name: EnvironmentName, raw: bytes, path: Path) -> AnyEnvironment:
+    """The environment in state file `path` (its bytes `raw`); CorruptStateError if it is unreadable or
+    not `name`'s."""
+    env = to_environment(parse_document(raw, path), path)
+    if env.name != name:
+        raise CorruptStateError(path, f"it describes environment '{env.name}', not '{name}'")
+    return env
+
+
 def _forget_if_unused(lock_path: Path) -> None:
-    """End of the outermost hold: remove the directory of an environment that has nothing but its lock.
+    """End of the outermost hold: remove the directory of an environment that has nothing but its lock
+    (and the holder note).
 
     The lock file is unlinked while still locked; waiters that opened it notice (link count 0) and retry
     on a fresh one.
     """
     env_dir = lock_path.parent
+    note = pid_path(lock_path)
     try:
-        if any(entry.name != lock_path.name for entry in env_dir.iterdir()):
+        if os.path.lexists(env_dir / STATE_FILE):  # the usual case, told by one stat
             return
+        if any(entry.name not in (lock_path.name, note.name) for entry in env_dir.iterdir()):
+            return
+        note.unlink(missing_ok=True)
         lock_path.unlink()
         env_dir.rmdir()
     except OSError:  # gone already, or something appeared meanwhile: leave it
         return
 
 
-def _read_tail(path: Path, size: int = 64 * 1024) -> tuple[bytes, bool]:
-    """The last lines of `path` (at most `size` bytes), and whether it is empty or ends with a newline."""
+_TAIL_BLOCK = 4096
+"""Bytes `_events_after` reads at a time from the end of the log: the lines of one save's transitions."""
+
+
+def _events_after(path: Path, disk_seq: int) -> tuple[set[tuple[int, datetime]], bool]:
+    """(seq, time) of the events past `disk_seq` at the end of the log, and whether the log is empty or
+    ends with a newline.
+
+    Reads backwards a block at a time and stops at the first line at or before `disk_seq`, so a save reads
+    only the few newest lines, however long the log is.
+    """
     try:
-        with path.open("rb") as file:
-            end = file.seek(0, os.SEEK_END)
-            file.seek(max(0, end - size))
-            tail = file.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        return b"", True
-    ends_with_newline = not tail or tail.endswith(b"\n")
-    return (tail.partition(b"\n")[2] if end > size else tail), ends_with_newline
-
-
-def _events_after(tail: bytes, disk_seq: int) -> set[tuple[int, datetime]]:
-    """(seq, time) of the events past `disk_seq` at the end of the log, read from the last line backwards
-    (a save reads only the few newest lines, however long the log is)."""
+        return set(), True
     found: set[tuple[int, datetime]] = set()
-    for line in reversed(tail.splitlines()):
-        try:
-            event = json.loads(line)
-            seq, at = int(event["seq"]), datetime.fromisoformat(event["time"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn or foreign line; the full reader warns about it
-        if seq <= disk_seq:
-            break
-        found.add((seq, at))
-    return found
+    try:
+        end = os.fstat(fd).st_size
+        if end == 0:
+            return found, True
+        position, partial = end, b""
+        ends_with_newline = True
+        while position > 0:
+            start = max(0, position - _TAIL_BLOCK)
+            chunk = os.pread(fd, position - start, start)
+            if position == end:
+                ends_with_newline = chunk.endswith(b"\n")
+            chunk += partial
+            position = start
+            lines = chunk.split(b"\n")
+            partial = lines.pop(0) if position > 0 else b""  # maybe cut: completed by the next block
+            for line in reversed(lines):
+                event = _seq_and_time(line)
+                if event is None:
+                    continue  # empty, torn or foreign; the full reader warns about it
+                if event[0] <= disk_seq:
+                    return found, ends_with_newline
+                found.add(event)
+    finally:
+        os.close(fd)
+    return found, ends_with_newline
+
+
+def _seq_and_time(line: bytes) -> tuple[int, datetime] | None:
+    if not line.strip():
+        return None
+    try:
+        event = json.loads(line)
+        return int(event["seq"]), datetime.fromisoformat(event["time"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _parse_events(raw: bytes, path: Path) -> builtins.list[TransitionEvent]:

@@ -60,6 +60,7 @@ def test_sigkill_in_the_middle_of_saving_leaves_a_written_version_and_a_parseabl
     assert sorted(p.name for p in state_path.parent.iterdir()) == [
         "environment.json",
         "environment.json.lock",
+        "environment.json.lock.pid",
         "events.jsonl",
     ]
     with capsys.disabled():

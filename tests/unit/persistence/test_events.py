@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from orchestrator.domain import Provisioned
+from orchestrator.domain import Destroying, Provisioned
 from orchestrator.persistence import JsonFileRepository, StaleStateError, TransitionEvent
 from orchestrator.persistence import repository as repository_module
 from tests.support.environments import IP, created
@@ -77,6 +77,28 @@ def test_a_save_that_failed_after_appending_events_does_not_duplicate_them_on_re
 
     assert [e["seq"] for e in event_lines(repo, "e2e")] == [1, 2]
     assert repo.load(env.name) == env
+
+
+def test_a_failed_save_of_many_transitions_is_not_duplicated_on_retry_however_far_back_they_reach(
+    repo: JsonFileRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = created()
+    repo.save(first)
+    env = first.start_destroying().complete_destroying()
+    for _ in range(29):  # about 12 KB of events, three blocks of the tail read and more
+        env = env.start_destroying().require(Destroying).complete_destroying()
+
+    def disk_full(*_: object, **__: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(repository_module, "atomic_write", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        repo.save(env)
+    monkeypatch.undo()
+    assert repo.events_path(env.name).stat().st_size > 2.5 * repository_module._TAIL_BLOCK
+    repo.save(env)
+
+    assert [e["seq"] for e in event_lines(repo, "e2e")] == list(range(1, 62))
 
 
 def test_saving_an_older_copy_over_a_newer_state_is_refused(repo: JsonFileRepository) -> None:

@@ -58,6 +58,7 @@ def test_temp_files_left_by_an_interrupted_save_do_not_break_load_and_are_cleane
     assert sorted(p.name for p in repo.environment_dir(env.name).iterdir()) == [
         "environment.json",
         "environment.json.lock",
+        "environment.json.lock.pid",
         "events.jsonl",
     ]
 

@@ -43,3 +43,27 @@ def test_names_no_one_for_a_dead_holder_or_a_garbled_note(tmp_path: Path) -> Non
         note.write_text(garbled)
         assert read_holder_pid(lock_path) is None
         assert running_holder_pid(lock_path) is None
+
+
+def test_the_note_outlives_the_hold_and_is_rewritten_only_for_another_holder(repo: JsonFileRepository) -> None:
+    env = created()
+    repo.save(env)
+    lock_path = repo.lock_path(env.name)
+    note = pid_path(lock_path)
+    written = note.stat()
+
+    with repo.lock(env.name):
+        pass
+
+    again = note.stat()
+    assert (again.st_ino, again.st_mtime_ns, again.st_ctime_ns) == (
+        written.st_ino,
+        written.st_mtime_ns,
+        written.st_ctime_ns,
+    )
+    assert read_holder_pid(lock_path) == os.getpid()  # the last holder, alive,
+    assert running_holder_pid(lock_path) is None  # but the lock is free
+
+    note.write_text(f"{_dead_pid()}\n")  # as another process leaves it
+    with repo.lock(env.name):
+        assert read_holder_pid(lock_path) == os.getpid()

@@ -48,24 +48,23 @@ def process_alive(pid: int) -> bool:
 
 def lock_is_held(lock_path: str | os.PathLike[str]) -> bool:
     """Whether any descriptor (in this process too) holds the flock on `lock_path` now; never waits and
-    creates nothing. The probe's own shared lock lasts a few microseconds."""
+    creates nothing. The probe's own shared lock lasts a few microseconds. OSError if it cannot tell
+    (the lock file unreadable)."""
     while True:
         try:
             fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
             return False  # never locked, or purged by its last holder: free
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
-            except OSError:
-                return False
             locked = os.fstat(fd)
             try:
                 if locked.st_nlink > 0 and os.path.samestat(locked, os.stat(lock_path)):
                     return False
-            except OSError:
+            except (FileNotFoundError, NotADirectoryError):
                 return False
         finally:
             os.close(fd)  # releases the probe's own brief hold
@@ -75,4 +74,10 @@ def lock_is_held(lock_path: str | os.PathLike[str]) -> bool:
 def running_holder_pid(lock_path: str | os.PathLike[str]) -> int | None:
     """The PID of a live process holding `lock_path` (a command is running), by its note, if any."""
     pid = read_holder_pid(lock_path)
-    return pid if pid is not None and process_alive(pid) and lock_is_held(lock_path) else None
+    if pid is None or not process_alive(pid):
+        return None
+    try:
+        held = lock_is_held(lock_path)
+    except OSError:  # the lock cannot be asked: a live process noted is all there is to go by
+        held = True
+    return pid if held else None

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from orchestrator.domain import AnyEnvironment, Environment, EnvironmentName, InvalidEnvironmentNameError, State
 from orchestrator.domain.names import as_environment_name
 from orchestrator.persistence.errors import CorruptStateError, StaleStateError
-from orchestrator.persistence.files import atomic_write, durable_append, remove_temp_files
+from orchestrator.persistence.files import append_then_replace, remove_temp_files
 from orchestrator.persistence.locking import EnvironmentLocks, pid_path
 from orchestrator.persistence.models import TransitionEvent, dump_document, parse_document, to_environment
 from orchestrator.persistence.strict_read import LOCK_FILE, STATE_FILE
@@ -164,9 +164,9 @@ class JsonFileRepository:
             if disk_seq > env.last_seq:
                 raise StaleStateError(name.value, disk_seq, env.last_seq)
             data = dump_document(env)  # first: a document that cannot be written appends no events
-            self._append_events(directory / EVENTS_FILE, name, env, disk_seq)
+            events = directory / EVENTS_FILE
             self._last_seen.pop(name.value, None)
-            atomic_write(path, data)
+            append_then_replace(events, _unsaved_event_lines(events, name, env, disk_seq), path, data)
             self._last_seen[name.value] = (data, env.last_seq)
             self._seq_under_lock[name.value] = env.last_seq  # forgotten when the outermost lock() ends
 
@@ -181,19 +181,6 @@ class JsonFileRepository:
         seq = _to_environment(name, raw, path).last_seq
         self._last_seen[name.value] = (raw, seq)
         return seq
-
-    @staticmethod
-    def _append_events(path: Path, name: EnvironmentName, env: Environment[State], disk_seq: int) -> None:
-        unsaved = [t for t in env.pending_transitions if t.seq > disk_seq]
-        if not unsaved:
-            return
-        # A save stopped between appending events and replacing environment.json leaves events past
-        # disk_seq at the end of the log; skip the ones this very object appended (same seq and time).
-        already, ends_with_newline = _events_after(path, disk_seq)
-        pid = os.getpid()
-        lines = b"".join(TransitionEvent.of(name, t, pid).to_line() for t in unsaved if (t.seq, t.at) not in already)
-        if lines:
-            durable_append(path, lines if ends_with_newline else b"\n" + lines)
 
     def read_events(self, name: EnvironmentName | str) -> builtins.list[TransitionEvent]:
         """The audit log of `name`, oldest first; torn lines are skipped."""
@@ -244,6 +231,19 @@ class JsonFileRepository:
                     shutil.rmtree(entry)
                 else:
                     entry.unlink()
+
+
+def _unsaved_event_lines(path: Path, name: EnvironmentName, env: Environment[State], disk_seq: int) -> bytes:
+    """The lines to append to the log at `path` for `env`'s transitions past `disk_seq` (maybe none)."""
+    unsaved = [t for t in env.pending_transitions if t.seq > disk_seq]
+    if not unsaved:
+        return b""
+    # A save stopped between appending events and replacing environment.json leaves events past
+    # disk_seq at the end of the log; skip the ones this very object appended (same seq and time).
+    already, ends_with_newline = _events_after(path, disk_seq)
+    pid = os.getpid()
+    lines = b"".join(TransitionEvent.of(name, t, pid).to_line() for t in unsaved if (t.seq, t.at) not in already)
+    return lines if ends_with_newline or not lines else b"\n" + lines
 
 
 def _read_bytes(path: Path) -> bytes | None:

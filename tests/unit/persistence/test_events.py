@@ -69,7 +69,7 @@ def test_a_save_that_failed_after_appending_events_does_not_duplicate_them_on_re
     def disk_full(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(repository_module, "atomic_write", disk_full)
+    monkeypatch.setattr(os, "replace", disk_full)  # the events are appended, environment.json not replaced
     with pytest.raises(OSError, match="No space"):
         repo.save(env)
     monkeypatch.undo()
@@ -91,7 +91,7 @@ def test_a_failed_save_of_many_transitions_is_not_duplicated_on_retry_however_fa
     def disk_full(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(repository_module, "atomic_write", disk_full)
+    monkeypatch.setattr(os, "replace", disk_full)  # the events are appended, environment.json not replaced
     with pytest.raises(OSError, match="No space"):
         repo.save(env)
     monkeypatch.undo()

@@ -8,7 +8,7 @@ import pytest
 
 from orchestrator.domain import EnvironmentName
 from orchestrator.persistence import JsonFileRepository
-from orchestrator.persistence.files import atomic_write, temp_name
+from orchestrator.persistence.files import append_then_replace, atomic_write, temp_name
 from tests.support.environments import BUILDERS, created
 
 
@@ -100,3 +100,69 @@ def test_delete_removes_traces_and_other_files_of_the_environment(repo: JsonFile
     repo.delete(EnvironmentName("e2e"))
 
     assert not repo.environment_dir(env.name).exists()
+
+
+def test_append_then_replace_appends_the_lines_then_replaces_the_file(tmp_path: Path) -> None:
+    log, target = tmp_path / "events.jsonl", tmp_path / "f.json"
+    target.write_bytes(b"old")
+
+    append_then_replace(log, b"one\n", target, b"new")
+    append_then_replace(log, b"two\n", target, b"newer")
+
+    assert log.read_bytes() == b"one\ntwo\n"
+    assert mode(log) == 0o600
+    assert target.read_bytes() == b"newer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "f.json"]
+
+
+def test_append_then_replace_keeps_the_old_file_when_the_lines_cannot_be_appended(tmp_path: Path) -> None:
+    log, target = tmp_path / "events.jsonl", tmp_path / "f.json"
+    log.mkdir()  # not a file: the append fails
+    target.write_bytes(b"old")
+
+    with pytest.raises(IsADirectoryError):
+        append_then_replace(log, b"one\n", target, b"new")
+
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "f.json"]
+
+
+def test_append_then_replace_raises_an_fsync_failure_of_either_file_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log, target = tmp_path / "events.jsonl", tmp_path / "f.json"
+    log.write_bytes(b"")
+    target.write_bytes(b"old")
+    real_fsync = os.fsync
+    log_inode = log.stat().st_ino
+    for failing in ("log", "target"):
+
+        def fsync(fd: int, failing: str = failing) -> None:
+            is_log = os.fstat(fd).st_ino == log_inode
+            if is_log == (failing == "log"):
+                raise OSError(5, f"I/O error ({failing})")
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        with pytest.raises(OSError, match=f"I/O error \\({failing}\\)"):
+            append_then_replace(log, b"line\n", target, b"new")
+        monkeypatch.undo()
+
+        assert target.read_bytes() == b"old"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "f.json"]
+
+
+def test_append_then_replace_works_in_a_child_forked_after_it_ran(tmp_path: Path) -> None:
+    log, target = tmp_path / "events.jsonl", tmp_path / "f.json"
+    append_then_replace(log, b"parent\n", target, b"parent")
+
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's helper thread is not here
+        try:
+            append_then_replace(log, b"child\n", target, b"child")
+        finally:
+            os._exit(0 if target.read_bytes() == b"child" else 1)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert log.read_bytes() == b"parent\nchild\n"

@@ -138,7 +138,19 @@ class RawFloor:
     changed: RawRelease
 
 
-def run_raw(rep: int, floor: RawFloor, keypair: Keypair, made: Made) -> Run:
+@dataclass(frozen=True)
+class RawDeploy:
+    """One raw deploy to a healthy tracker: the instance, its address and the phases' times."""
+
+    name: str
+    ip: str
+    phases: dict[str, float]
+    total: float
+    notes: dict[str, Any]
+
+
+def raw_deploy(floor: RawFloor, keypair: Keypair, made: Made) -> RawDeploy:
+    """Launch → IPv4 → ssh → cloud-init → Docker → Compose → release → compose up → healthy, by hand."""
     name = unique("bench-raw")
     made.instances.append(name)
     marks = [time.monotonic()]
@@ -164,6 +176,12 @@ def run_raw(rep: int, floor: RawFloor, keypair: Keypair, made: Made) -> Run:
     phases = {phase: marks[i + 1] - marks[i] for i, phase in enumerate(PHASES[:-1])}
     total = marks[-1] - marks[0]
     phases["other"] = total - sum(phases.values())
+    return RawDeploy(name, ip, phases, total, {"ssh_attempts": ssh_attempts, "health_attempts": health_attempts})
+
+
+def run_raw(rep: int, floor: RawFloor, keypair: Keypair, made: Made) -> Run:
+    deployed = raw_deploy(floor, keypair, made)
+    name, ip = deployed.name, deployed.ip
 
     began = time.monotonic()
     scp_files(ip, keypair, list(floor.changed.files))
@@ -178,8 +196,7 @@ def run_raw(rep: int, floor: RawFloor, keypair: Keypair, made: Made) -> Run:
     delete_instance(floor.client, name)
     destroy = time.monotonic() - began
     made.instances.remove(name)
-    notes = {"ssh_attempts": ssh_attempts, "health_attempts": health_attempts}
-    return Run("raw", rep, phases, total, destroy, rerelease=rerelease, notes=notes)
+    return Run("raw", rep, deployed.phases, deployed.total, destroy, rerelease=rerelease, notes=deployed.notes)
 
 
 def launch_instance(client: Any, name: str, user_data: str, pool: str) -> Any:
@@ -411,15 +428,13 @@ def checks(summary: dict[str, Any]) -> list[Check]:
     return out
 
 
-def run(
-    reps: int, keypair: Keypair, base_dir: Path, log: Log, pool: str, profile: bool = True
-) -> tuple[dict[str, Any], list[Check]]:
+def raw_floor(keypair: Keypair, base_dir: Path, pool: str) -> RawFloor:
+    """The LXD client, the product's cloud-config and the tracker's release rendered for the raw runs."""
     from orchestrator.domain.tracker import TrackerSettings
 
-    client = lxd_client()
     token = "benchRawToken" + secrets.token_hex(8)
-    floor = RawFloor(
-        client=client,
+    return RawFloor(
+        client=lxd_client(),
         pool=pool,
         user_data=cloud_init_user_data(SSH_USER, keypair.public_key),
         release=raw_release(base_dir / "raw-release", token),
@@ -427,6 +442,13 @@ def run(
             base_dir / "raw-rerelease", token, TrackerSettings(announce_interval_s=CHANGED_ANNOUNCE_INTERVAL_S)
         ),
     )
+
+
+def run(
+    reps: int, keypair: Keypair, base_dir: Path, log: Log, pool: str, profile: bool = True
+) -> tuple[dict[str, Any], list[Check]]:
+    floor = raw_floor(keypair, base_dir, pool)
+    client = floor.client
     made = Made()
     runs: list[Run] = []
     result: dict[str, Any] = {"reps": reps, "image_alias": IMAGE_ALIAS, "pool": pool}

@@ -5,11 +5,16 @@ they do not serialize), on the lab's storage pool.
 Each worker creates its environment and imports the adapters, then all start `deploy` together at a
 barrier. total(n) = wall time from the barrier until the last deploy returned; per-environment = each
 deploy's own time. The destroys that follow run in parallel too and are timed the same way.
+
+The floor: the deploy section's raw deploy (launch to a healthy tracker, each step one plain SSH command),
+1 and 4 at once (a thread each), on the same pool. raw total(4) / raw total(1) is what the same work
+allows on this machine when nothing but the work runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import multiprocessing.synchronize
 import threading
@@ -24,6 +29,7 @@ from bench.stats import growth, summarize
 
 Log = Callable[[str], None]
 COUNTS = (1, 2, 4)
+RAW_COUNTS = (1, 4)
 TOTAL_4_TARGET = 2.16
 """total(4) / total(1) may not be worse than when issue 15 was filed (103 s / 47.8 s, to Configured)."""
 
@@ -124,12 +130,55 @@ def _batch(count: int, keypair: Keypair, base_dir: Path, pool: str, made: Made, 
     }
 
 
+def _raw_batch(count: int, floor: Any, keypair: Keypair, made: Made, log: Log) -> dict[str, Any]:
+    """`count` raw deploys at once, a thread each (its own LXD client), started together; then deleted."""
+    from bench.deploy import raw_deploy
+    from bench.lxd_fixtures import delete_instance, lxd_client
+
+    barrier = threading.Barrier(count)
+    outcomes: list[tuple[float, float, str] | BaseException] = []
+
+    def deploy() -> None:
+        mine = dataclasses.replace(floor, client=lxd_client())
+        try:
+            barrier.wait(120)
+            began = time.monotonic()
+            deployed = raw_deploy(mine, keypair, made)
+            outcomes.append((began, time.monotonic(), deployed.name))
+        except BaseException as error:
+            barrier.abort()
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=deploy, name=f"raw-deploy-{index}") for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(1800)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failures or len(outcomes) != count:
+        raise RuntimeError(f"raw scaling batch of {count} failed: {failures[:1] or 'a deploy did not end'}")
+    done = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    for _, _, name in done:
+        delete_instance(floor.client, name)
+        made.instances.remove(name)
+    total = max(end for _, end, _ in done) - min(began for began, _, _ in done)
+    per_env = [end - began for began, end, _ in done]
+    log(f"  raw n={count}: total {total:.1f} s, per instance {', '.join(f'{s:.1f}' for s in per_env)} s")
+    return {"count": count, "total_s": total, "per_instance_s": summarize(per_env).as_dict()}
+
+
 def run(
     keypair: Keypair, base_dir: Path, log: Log, pool: str, counts: tuple[int, ...] = COUNTS
 ) -> tuple[dict[str, Any], list[Check]]:
+    from bench.deploy import raw_floor
+
     made = Made()
     batches: dict[int, dict[str, Any]] = {}
+    raw: dict[int, dict[str, Any]] = {}
     try:
+        floor = raw_floor(keypair, base_dir / "scaling-raw", pool)
+        for count in RAW_COUNTS:
+            raw[count] = _raw_batch(count, floor, keypair, made, log)
         for count in counts:
             batches[count] = _batch(count, keypair, base_dir, pool, made, log)
     finally:
@@ -138,6 +187,7 @@ def run(
     result: dict[str, Any] = {
         "batches": {str(count): batch for count, batch in batches.items()},
         "growth": growth(totals),
+        "raw_batches": {str(count): batch for count, batch in raw.items()},
     }
     checks: list[Check] = []
     base = totals[1]
@@ -158,4 +208,15 @@ def run(
                 ),
             )
         )
+    raw_4, raw_1 = raw[4]["total_s"], raw[1]["total_s"]
+    checks.append(
+        Check(
+            "scaling.raw_total(4)",
+            raw_4,
+            "s",
+            floor=raw_1,
+            note=f"the raw floor 4 at once vs 1 (product {totals[4] / totals[1]:.2f}); product total(4) is "
+            f"{totals[4] / raw_4:.2f}x raw total(4)",
+        )
+    )
     return result, checks

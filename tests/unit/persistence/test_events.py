@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from orchestrator.domain import Destroying, Provisioned
+from orchestrator.domain import Destroying, Environment, Provisioned, State
 from orchestrator.persistence import JsonFileRepository, StaleStateError, TransitionEvent
 from orchestrator.persistence import repository as repository_module
 from tests.support.environments import IP, created
@@ -14,6 +14,21 @@ from tests.support.environments import IP, created
 def event_lines(repo: JsonFileRepository, env_name: str) -> list[dict[str, object]]:
     path = repo.data_dir / env_name / "events.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def save_failing_after_the_append(
+    repo: JsonFileRepository, env: Environment[State], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`repo.save(env)` with the disk full at the rename: the events are appended, environment.json is not
+    replaced."""
+
+    def disk_full(*_: object, **__: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            repo.save(env)
 
 
 def test_events_log_gets_one_line_per_transition_with_from_to_time_pid_command(repo: JsonFileRepository) -> None:
@@ -66,13 +81,7 @@ def test_a_save_that_failed_after_appending_events_does_not_duplicate_them_on_re
 ) -> None:
     env = created().start_provisioning()
 
-    def disk_full(*_: object, **__: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", disk_full)  # the events are appended, environment.json not replaced
-    with pytest.raises(OSError, match="No space"):
-        repo.save(env)
-    monkeypatch.undo()
+    save_failing_after_the_append(repo, env, monkeypatch)
     repo.save(env)
 
     assert [e["seq"] for e in event_lines(repo, "e2e")] == [1, 2]
@@ -88,13 +97,7 @@ def test_a_failed_save_of_many_transitions_is_not_duplicated_on_retry_however_fa
     for _ in range(29):  # about 12 KB of events, three blocks of the tail read and more
         env = env.start_destroying().require(Destroying).complete_destroying()
 
-    def disk_full(*_: object, **__: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", disk_full)  # the events are appended, environment.json not replaced
-    with pytest.raises(OSError, match="No space"):
-        repo.save(env)
-    monkeypatch.undo()
+    save_failing_after_the_append(repo, env, monkeypatch)
     assert repo.events_path(env.name).stat().st_size > 2.5 * repository_module._TAIL_BLOCK
     repo.save(env)
 

@@ -46,6 +46,21 @@ def process_alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
 
 
+def current_lock_file(fd: int, lock_path: str | os.PathLike[str]) -> os.stat_result | None:
+    """The file open as `fd` if it is still the one at `lock_path`, else None.
+
+    The holder before may have unlinked it (the end of an environment that had nothing but its lock): then
+    its link count is 0, and a fresh lock file, maybe already held, is the lock now.
+    """
+    opened = os.fstat(fd)
+    if opened.st_nlink == 0:
+        return None
+    try:
+        return opened if os.path.samestat(opened, os.stat(lock_path)) else None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 def lock_is_held(lock_path: str | os.PathLike[str]) -> bool:
     """Whether any descriptor (in this process too) holds the flock on `lock_path` now; never waits and
     creates nothing. The probe's own shared lock lasts a few microseconds. OSError if it cannot tell
@@ -60,11 +75,7 @@ def lock_is_held(lock_path: str | os.PathLike[str]) -> bool:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
-            locked = os.fstat(fd)
-            try:
-                if locked.st_nlink > 0 and os.path.samestat(locked, os.stat(lock_path)):
-                    return False
-            except (FileNotFoundError, NotADirectoryError):
+            if current_lock_file(fd, lock_path) is not None:
                 return False
         finally:
             os.close(fd)  # releases the probe's own brief hold

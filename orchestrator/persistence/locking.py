@@ -29,6 +29,7 @@ import contextlib
 import fcntl
 import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,13 @@ from typing import ClassVar
 
 from orchestrator.persistence.errors import LockTimeoutError
 from orchestrator.persistence.files import DIR_MODE, FILE_MODE, ensure_private_dir
-from orchestrator.persistence.lock_holder import PID_SUFFIX, lock_is_held, process_alive, read_holder_pid
+from orchestrator.persistence.lock_holder import (
+    PID_SUFFIX,
+    current_lock_file,
+    lock_is_held,
+    process_alive,
+    read_holder_pid,
+)
 
 __all__ = ["EnvironmentLocks", "pid_path", "process_alive", "read_holder_pid"]
 
@@ -110,21 +117,6 @@ def _try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
-
-
-def _current(fd: int, lock_path: Path) -> os.stat_result | None:
-    """The file locked through `fd` if it is still the one at `lock_path`, else None.
-
-    The holder before us may have unlinked it (`_forget_if_unused`): then its link count is 0 and a
-    fresh lock file, maybe already held, is the lock now.
-    """
-    locked = os.fstat(fd)
-    if locked.st_nlink == 0:
-        return None
-    try:
-        return locked if os.path.samestat(locked, os.stat(lock_path)) else None
-    except (FileNotFoundError, NotADirectoryError):
-        return None
 
 
 class _Wait:
@@ -243,11 +235,18 @@ def _lock_within(fd: int, deadline: float) -> bool:
     return wait.result(remaining)
 
 
-def _keep_private(directory: Path) -> None:
-    """Keep the environment's directory private, whoever made it; a chmod only when its mode is wrong
-    (a chmod changes the inode even to the same mode, which the next fsync then has to write)."""
-    with contextlib.suppress(OSError):
-        if os.stat(directory).st_mode & 0o777 != DIR_MODE:
+def _private_dir(directory: Path) -> None:
+    """Make the environment's directory (`ensure_private_dir`) or keep it private, whoever made it, with one
+    `stat`; a chmod only when its mode is wrong (a chmod changes the inode even to the same mode, which the
+    next fsync then has to write)."""
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError:
+        mode = 0
+    if not stat.S_ISDIR(mode):
+        ensure_private_dir(directory)
+    elif mode & 0o777 != DIR_MODE:
+        with contextlib.suppress(OSError):
             os.chmod(directory, DIR_MODE)
 
 
@@ -306,7 +305,6 @@ class EnvironmentLocks:
         fd, key = cls._acquire(name, lock_path, timeout)
         hold = holds[key] = _Hold(fd, os.getpid())
         try:
-            _keep_private(lock_path.parent)
             _note_holder(pid_path(lock_path))
             yield
         finally:
@@ -325,7 +323,7 @@ class EnvironmentLocks:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                ensure_private_dir(lock_path.parent)
+                _private_dir(lock_path.parent)
                 fd = _open(lock_path)
             except FileNotFoundError:  # the holder before us removed the directory meanwhile: recreate it
                 if time.monotonic() < deadline:
@@ -334,7 +332,7 @@ class EnvironmentLocks:
             if not _lock_within(fd, deadline):
                 break
             try:
-                current = _current(fd, lock_path)
+                current = current_lock_file(fd, lock_path)
                 if current is not None and current.st_mode & 0o777 != FILE_MODE:
                     with contextlib.suppress(PermissionError):
                         os.fchmod(fd, FILE_MODE)

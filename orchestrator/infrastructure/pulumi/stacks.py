@@ -203,8 +203,7 @@ class PulumiProvisioner:
     def _stack_file_exists(self, name: str) -> bool:
         """Whether the backend holds a checkpoint for the stack: only a guess that orders the create and
         select attempts (each wrong guess costs one CLI run, ~0.1 s), never trusted for correctness."""
-        stacks = self._layout.pulumi_backend_dir(name) / ".pulumi" / "stacks"
-        return stacks.is_dir() and any(stacks.rglob(f"{name}.json*"))
+        return bool(checkpoint_files(self._layout.pulumi_backend_dir(name), name))
 
     def prepare(self, context: EnvironmentContext) -> object:
         """Create or select the environment's stack (the `prepare_stack` step)."""

@@ -29,6 +29,9 @@ from orchestrator.resources import shipped_dir
 
 EventSink = Callable[[str], None]
 HOST = "instance"
+ANSIBLE_CFG = "ansible.cfg"
+"""ansible's settings that have no environment variable, in the shipped playbooks folder (used whichever
+folder the playbooks come from)."""
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 """Terminal control sequences (colours, "erase line") that tools print even when told not to."""
 
@@ -203,6 +206,7 @@ class AnsiblePlaybooks:
             extravars=dict(extravars) if extravars else None,
             envvars={
                 "PATH": _path_with_this_python(),
+                "ANSIBLE_CONFIG": str(shipped_dir("playbooks") / ANSIBLE_CFG),
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
                 "ANSIBLE_PIPELINING": "True",
                 "ANSIBLE_SSH_ARGS": _ssh_args(),
@@ -229,11 +233,19 @@ class AnsiblePlaybooks:
 GATE_PLAY_NAME = "Wait for the controller"
 GATE_TIMEOUT_S = 300
 """A held run whose caller neither proceeds nor cancels (it died) gives up after this long."""
+GATE_POLL_S = 0.02
+_GATE_WAIT = "import os, sys, time\nwhile not os.path.exists(sys.argv[1]):\n    time.sleep(float(sys.argv[2]))\n"
+"""The gate's wait, in the Python that runs ansible: one process for the whole wait (a shell loop forks a
+`sleep` at each poll, ≈ 0.05 CPU-seconds a second)."""
 
 
 def gate_play(gate: Path) -> dict[str, Any]:
     """A play on the controller (implicit localhost, no SSH) that waits until the file `gate` exists."""
-    wait = f"timeout {GATE_TIMEOUT_S} sh -c 'while [ ! -e \"$1\" ]; do sleep 0.02; done' gate {shlex.quote(str(gate))}"
+    code = shlex.quote(_GATE_WAIT)
+    wait = (
+        f"timeout {GATE_TIMEOUT_S} {{{{ ansible_playbook_python | quote }}}} -I -S -c {code}"
+        f" {shlex.quote(str(gate))} {GATE_POLL_S}"
+    )
     task = {"name": GATE_PLAY_NAME, "ansible.builtin.raw": wait, "changed_when": False}
     return {"name": GATE_PLAY_NAME, "hosts": "localhost", "gather_facts": False, "tasks": [task]}
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -9,7 +12,8 @@ from typing import Any
 import pytest
 
 from orchestrator.domain import EnvironmentContext
-from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks, PlaybookFailedError
+from orchestrator.infrastructure.ansible.playbooks import ANSIBLE_CFG, AnsiblePlaybooks, PlaybookFailedError
+from orchestrator.resources import shipped_dir
 from tests.support.sshd import Sshd
 
 pytestmark = pytest.mark.integration
@@ -189,3 +193,16 @@ def _gate_waiters(tmp_path: Path) -> list[str]:
         if "gate-" in text and str(tmp_path) in text:
             waiting.append(text)
     return waiting
+
+
+def test_the_shipped_ansible_cfg_polls_workers_every_10_ms() -> None:
+    """ansible itself reads the file: `ansible-config dump` shows the interval it will use."""
+    cfg = shipped_dir("playbooks") / ANSIBLE_CFG
+    dump = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-config")), "dump", "--only-changed"],
+        env={**os.environ, "ANSIBLE_CONFIG": str(cfg)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"DEFAULT_INTERNAL_POLL_INTERVAL({cfg}) = 0.01" in dump.stdout

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import sys
 import threading
+import time
 import types
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +16,15 @@ import pytest
 
 from orchestrator.domain import EnvironmentContext, EnvironmentName, LxdTarget, SshCredentials
 from orchestrator.infrastructure.ansible.playbooks import (
+    ANSIBLE_CFG,
     AnsiblePlaybooks,
     PlaybookFailedError,
     PlaybookSequence,
     _event_line,
     _event_lines,
+    gate_play,
 )
+from orchestrator.resources import shipped_dir
 
 ONE_PLAY = "- name: One\n  hosts: all\n  gather_facts: false\n  tasks: []\n"
 
@@ -126,3 +132,46 @@ def test_without_extravars_none_are_passed(captured_runs: list[dict[str, Any]], 
     with adapter.start(_context(), ["one.yml"]) as running:
         running.wait("one.yml")
     assert [run["extravars"] for run in captured_runs] == [None, None]
+
+
+def test_every_run_reads_the_shipped_ansible_cfg(captured_runs: list[dict[str, Any]], tmp_path: Path) -> None:
+    (tmp_path / "one.yml").write_text(ONE_PLAY)
+    adapter = AnsiblePlaybooks(tmp_path / "build", tmp_path)  # playbooks from another folder: same settings
+    adapter.run(_context(), "one.yml")
+    assert captured_runs[0]["envvars"]["ANSIBLE_CONFIG"] == str(shipped_dir("playbooks") / ANSIBLE_CFG)
+
+
+def _gate_wait_command(gate: Path) -> str:
+    """The gate task's command, with the variable ansible fills in (its own Python) filled in."""
+    command = gate_play(gate)["tasks"][0]["ansible.builtin.raw"]
+    return str(command).replace("{{ ansible_playbook_python | quote }}", shlex.quote(sys.executable))
+
+
+def test_the_gate_wait_returns_once_the_gate_file_exists(tmp_path: Path) -> None:
+    gate = tmp_path / "gate-1"
+    waiting = subprocess.Popen(["sh", "-c", _gate_wait_command(gate)])
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=0.3)
+        gate.touch()
+        assert waiting.wait(timeout=5) == 0
+    finally:
+        waiting.kill()
+        waiting.wait()
+
+
+def test_the_gate_wait_is_one_process_not_a_sleep_per_poll(tmp_path: Path) -> None:
+    """A shell loop forks `sleep` at every poll (≈ 0.05 CPU-s a second): the wait runs in one Python."""
+    waiting = subprocess.Popen(["sh", "-c", _gate_wait_command(tmp_path / "gate-2")])
+    try:
+        time.sleep(0.5)
+        children = Path(f"/proc/{waiting.pid}/task/{waiting.pid}/children").read_text().split()
+        grandchildren = [
+            child for pid in children for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+        commands = [Path(f"/proc/{pid}/comm").read_text().strip() for pid in children + grandchildren]
+        assert "sleep" not in commands
+        assert any(command.startswith("python") for command in commands)
+    finally:
+        (tmp_path / "gate-2").touch()
+        waiting.wait(timeout=5)

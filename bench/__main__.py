@@ -1,4 +1,5 @@
-"""`python -m bench [--reps N] [--out bench/results] [--only persistence,cli,launch,deploy,scaling] [--pool P]`
+"""`python -m bench [--reps N] [--out bench/results] [--only persistence,cli,launch,deploy,scaling] [--pool P]
+[--baseline-rev REV|none]`
 
 Runs the benchmarks, prints each figure against the floor measured in the same run and its target,
 writes `OUT/<timestamp>.json` and `OUT/<timestamp>.png`. Exit code 0 when every target passed, 1 when
@@ -29,6 +30,7 @@ LAB_SECTIONS = ("launch", "deploy", "scaling")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from bench.baseline import FILING_REV
     from bench.persistence import SAVES
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
@@ -60,6 +62,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=None,
         help="comma-separated pools the launch section compares (default: every pool of the daemon)",
+    )
+    parser.add_argument(
+        "--baseline-rev",
+        default=FILING_REV,
+        type=lambda text: None if text == "none" else text,
+        help=f"revision whose code the scaling section also times, 1 and 4 at once (default {FILING_REV}, main "
+        "when issue 15 was filed; 'none': skip)",
     )
     parser.add_argument("--keep-temp", action="store_true", help="keep the temp working dirs (for inspection)")
     args = parser.parse_args(argv)
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         if "scaling" in args.only:
             from bench import scaling
 
-            runners["scaling"] = lambda: scaling.run(keypair, base_dir, _log, str(pool))
+            runners["scaling"] = lambda: scaling.run(keypair, base_dir, _log, str(pool), baseline_rev=args.baseline_rev)
         for name in SECTIONS:
             if name not in runners:
                 continue

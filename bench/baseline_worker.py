@@ -3,9 +3,9 @@
 `python baseline_worker.py ROOT WORKING_DIR COUNT PRIVATE_KEY POOL PREFIX` imports `orchestrator` from
 ROOT (and nothing from this repository, whose code may be newer), creates COUNT environments with a
 tracker, starts their `Deployer.deploy` together at a barrier (one spawned process each, as the scaling
-section does), then destroys and purges them, and prints one JSON line: total_s (barrier to the last
-deploy's end) and per_environment_s. Only the `Deployer` calls every version since the tracker landed has
-are used: create(parse_config(...)), deploy, destroy, purge.
+section does), then, once every deploy has ended, destroys and purges them, and prints one JSON line:
+total_s (barrier to the last deploy's end) and per_environment_s. Only the `Deployer` calls every version
+since the tracker landed has are used: create(parse_config(...)), deploy, destroy, purge.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 
-def _worker(root: str, working_dir: str, name: str, private_key: str, pool: str, barrier: Any, results: Any) -> None:
+def _worker(
+    root: str, working_dir: str, name: str, private_key: str, pool: str, barrier: Any, deployed: Any, results: Any
+) -> None:
     sys.path.insert(0, root)
     from orchestrator.api import Deployer
     from orchestrator.config import parse_config
@@ -46,12 +48,14 @@ def _worker(root: str, working_dir: str, name: str, private_key: str, pool: str,
         report.update(start=began, end=time.monotonic())
     except Exception as error:
         report["error"] = f"{type(error).__name__}: {error}"
-    finally:
-        try:
-            deployer.destroy(name)
-            deployer.purge(name)
-        except Exception as error:
-            report.setdefault("error", f"cleanup: {type(error).__name__}: {error}")
+        deployed.abort()
+    with contextlib.suppress(Exception):  # every deploy has ended (or one failed): a destroy competes with none
+        deployed.wait(1800)
+    try:
+        deployer.destroy(name)
+        deployer.purge(name)
+    except Exception as error:
+        report.setdefault("error", f"cleanup: {type(error).__name__}: {error}")
     results.put(report)
 
 
@@ -60,10 +64,11 @@ def main(argv: list[str]) -> int:
     count = int(count_text)
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(count + 1)
+    deployed = ctx.Barrier(count)
     results = ctx.Queue()
     names = [f"{prefix}-{index}" for index in range(count)]
     processes = [
-        ctx.Process(target=_worker, args=(root, working_dir, name, private_key, pool, barrier, results))
+        ctx.Process(target=_worker, args=(root, working_dir, name, private_key, pool, barrier, deployed, results))
         for name in names
     ]
     for process in processes:

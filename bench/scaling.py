@@ -57,9 +57,11 @@ def _deploy_worker(
     private_key: str,
     pool: str,
     barrier: multiprocessing.synchronize.Barrier,
+    deployed: multiprocessing.synchronize.Barrier,
     results: Any,
 ) -> None:
-    """Create, wait at the barrier, deploy (timed), destroy (timed), purge; report one dict."""
+    """Create, wait at the barrier, deploy (timed), wait until every deploy of the batch has ended (a
+    destroy would compete with the deploys still running), destroy (timed), purge; report one dict."""
     from bench.deploy import warm_imports
     from bench.timing import TimingObserver
     from orchestrator.api import Deployer
@@ -88,6 +90,12 @@ def _deploy_worker(
         report["end"] = time.monotonic()
         report["deploy_s"] = report["end"] - report["start"]
         report["steps"] = {f"{s.command}.{s.step}": s.seconds for s in observer.steps}
+    except Exception as error:
+        report["error"] = f"{type(error).__name__}: {error}"
+        deployed.abort()
+    with contextlib.suppress(threading.BrokenBarrierError):  # another deploy failed: destroy now
+        deployed.wait(1800)
+    try:
         began = time.monotonic()
         deployer.destroy(name)
         report["destroy_start"] = began
@@ -95,7 +103,7 @@ def _deploy_worker(
         report["destroy_s"] = report["destroy_end"] - began
         deployer.purge(name)
     except Exception as error:
-        report["error"] = f"{type(error).__name__}: {error}"
+        report.setdefault("error", f"{type(error).__name__}: {error}")
     results.put(report)
 
 
@@ -106,11 +114,12 @@ def _batch(count: int, keypair: Keypair, base_dir: Path, pool: str, made: Made, 
     for name in names:
         made.environment(working_dir, name)
     barrier = ctx.Barrier(count + 1)
+    deployed = ctx.Barrier(count)
     results = ctx.Queue()
     processes = [
         ctx.Process(
             target=_deploy_worker,
-            args=(str(working_dir), str(base_dir), name, str(keypair.private_key), pool, barrier, results),
+            args=(str(working_dir), str(base_dir), name, str(keypair.private_key), pool, barrier, deployed, results),
         )
         for name in names
     ]

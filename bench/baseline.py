@@ -13,7 +13,6 @@ that revision's total(4)/total(1), to Running, measured here.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,9 @@ Log = Callable[[str], None]
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "torrust-deploy" / "bench-baseline"
+    from orchestrator.infrastructure.cache import cache_root
+
+    return cache_root() / "bench-baseline"
 
 
 def _run(argv: list[str], cwd: Path) -> None:

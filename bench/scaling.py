@@ -6,8 +6,10 @@ Each worker creates its environment and imports the adapters, then all start `de
 barrier. total(n) = wall time from the barrier until the last deploy returned; per-environment = each
 deploy's own time. The destroys that follow run in parallel too and are timed the same way.
 
-The baseline (informational): the same 1 and 4 deploys at once with the code of another revision (by
-default `baseline.FILING_REV`, main when issue 15 was filed), from its own venv (`bench/baseline.py`).
+The baseline: the same 1 and 4 deploys at once with the code of another revision (by default
+`baseline.FILING_REV`, main when issue 15 was filed), from its own venv (`bench/baseline.py`); today's
+total(4)/total(1) is held to its ratio (`total_4_target`). One deploy alone, today's and the baseline's,
+is the median of SINGLE_REPS runs, interleaved.
 
 The floor: the deploy section's raw deploy (launch to a healthy tracker, each step one plain SSH command),
 1 and 4 at once (a thread each), on the same pool. raw total(4) / raw total(1) is what the same work

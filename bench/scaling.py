@@ -195,7 +195,7 @@ def _raw_batch(count: int, floor: Any, keypair: Keypair, made: Made, log: Log) -
 
 
 def _baseline_batch(
-    root: Path, rev: str, count: int, keypair: Keypair, base_dir: Path, pool: str, made: Made, log: Log
+    rev: str, root: Path, count: int, keypair: Keypair, base_dir: Path, pool: str, made: Made, log: Log
 ) -> dict[str, Any]:
     from bench import baseline
 
@@ -221,14 +221,14 @@ def _median_batch(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**ordered[(len(ordered) - 1) // 2], "reps_total_s": [run["total_s"] for run in runs]}
 
 
-def _baseline_root(rev: str | None, log: Log) -> Path | None:
-    """The prepared checkout of `rev`, or None (no baseline asked, or it cannot be had: said why)."""
+def _baseline_root(rev: str | None, log: Log) -> tuple[str, Path] | None:
+    """`rev` and its prepared checkout, or None (no baseline asked, or it cannot be had: said why)."""
     from bench import baseline
 
     if rev is None:
         return None
     try:
-        return baseline.prepared(rev, log)
+        return rev, baseline.prepared(rev, log)
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         log(f"  baseline {rev}: not measured — {error}")
         return None
@@ -248,7 +248,7 @@ def run(
     batches: dict[int, dict[str, Any]] = {}
     raw: dict[int, dict[str, Any]] = {}
     old: dict[int, dict[str, Any]] = {}
-    root = _baseline_root(baseline_rev, log)
+    baseline = _baseline_root(baseline_rev, log)
     try:
         floor = raw_floor(keypair, base_dir / "scaling-raw", pool)
         for count in RAW_COUNTS:
@@ -257,14 +257,14 @@ def run(
         old_singles: list[dict[str, Any]] = []
         for _ in range(SINGLE_REPS):  # one deploy alone is the noisiest figure: a median, interleaved
             singles.append(_batch(1, keypair, base_dir, pool, made, log))
-            if root is not None and baseline_rev is not None:
-                old_singles.append(_baseline_batch(root, baseline_rev, 1, keypair, base_dir, pool, made, log))
+            if baseline is not None:
+                old_singles.append(_baseline_batch(*baseline, 1, keypair, base_dir, pool, made, log))
         batches[1] = _median_batch(singles)
         for count in (count for count in counts if count > 1):
             batches[count] = _batch(count, keypair, base_dir, pool, made, log)
-        if root is not None and baseline_rev is not None:
+        if baseline is not None:
             old[1] = _median_batch(old_singles)
-            old[4] = _baseline_batch(root, baseline_rev, 4, keypair, base_dir, pool, made, log)
+            old[4] = _baseline_batch(*baseline, 4, keypair, base_dir, pool, made, log)
     finally:
         made.cleanup(log)
     totals = {count: batch["total_s"] for count, batch in batches.items()}

@@ -24,6 +24,7 @@ system). Every wait is bounded by `timeout`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import math
@@ -107,6 +108,8 @@ class BitTorrentClient:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: IO[str] | None = None
         self.listen_port = 0
+        self.stop_reply: TrackerReply | None = None
+        """After close(): the tracker's answer to event=stopped (None when the process could not be asked)."""
 
     # --- lifecycle ---
 
@@ -138,7 +141,9 @@ class BitTorrentClient:
         libtorrent to connect to them (that is how their addresses are seen)."""
         started = time.monotonic()
         self._send({"command": "announce", "peer_wait_s": peer_wait_s})
-        reply = self._receive(self.timeout + peer_wait_s + 5)
+        return self._reply(self._receive(self.timeout + peer_wait_s + 5), started)
+
+    def _reply(self, reply: dict[str, Any], started: float) -> TrackerReply:
         return TrackerReply(
             tracker_url=self.tracker_url,
             ok=bool(reply["ok"]),
@@ -152,23 +157,28 @@ class BitTorrentClient:
         )
 
     def close(self) -> None:
-        """Stop the session (libtorrent sends event=stopped, waiting at most 1 s) and the process."""
-        process, self._process = self._process, None
+        """Stop the torrent, wait (up to `timeout`) for the tracker's answer to event=stopped, which lands in
+        `stop_reply`, then end the process. Never raises for a client that is gone or does not answer."""
+        process = self._process
         if process is None:
             return
         try:
             if process.poll() is None and process.stdin is not None:
+                started = time.monotonic()
                 try:
-                    process.stdin.write(json.dumps({"command": "stop"}) + "\n")
+                    self._send({"command": "stop"})
+                    self.stop_reply = self._reply(self._receive(self.timeout + 5), started)
+                except BitTorrentClientError:
+                    self.stop_reply = None
+                with contextlib.suppress(OSError):
                     process.stdin.close()
-                except OSError:
-                    pass
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
         finally:
+            self._process = None
             if self._stderr is not None:
                 self._stderr.close()
                 self._stderr = None
@@ -231,7 +241,7 @@ class BitTorrentClient:
 def announce_once(
     tracker_url: str, info_hash: bytes, *, listen_host: str = "127.0.0.1", timeout: float = 20.0
 ) -> TrackerReply:
-    """Start a client, announce once, stop it (its peer leaves the swarm with event=stopped)."""
+    """Start a client, announce once, stop it (its peer leaves the swarm with event=stopped, answered)."""
     with BitTorrentClient(tracker_url, info_hash, listen_host=listen_host, timeout=timeout) as client:
         return client.announce()
 
@@ -308,9 +318,16 @@ def _worker(config: dict[str, Any]) -> None:
                 handle.resume()
                 started = True
             _emit(_await_reply(lt, session, handle, url, timeout, float(command.get("peer_wait_s", 3.0))))
+        if started:
+            # Pausing the torrent sends event=stopped and libtorrent reports the tracker's answer; removing it
+            # (or ending the session) sends it too but gives up after stop_tracker_timeout without a word.
+            _drain(session)
+            handle.pause()
+            _emit(_await_reply(lt, session, handle, url, timeout, 0.0))
+        else:
+            _emit({"ok": True, "message": "never announced: nothing to stop", "num_peers": None})
         session.remove_torrent(handle)
-        session.pause()
-    del session  # sends event=stopped, waiting at most stop_tracker_timeout
+    del session
 
 
 def _die_at(deadline: float) -> None:

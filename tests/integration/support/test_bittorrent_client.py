@@ -73,13 +73,27 @@ def test_the_client_sees_the_trackers_announce_interval(trackers: TrackerFactory
         assert reply.interval_s is not None and 44 <= reply.interval_s <= 45, reply
 
 
-def test_a_closed_client_leaves_the_swarm(tracker: TrackerProcess) -> None:
+@pytest.mark.parametrize("protocol", ["udp", "http"])
+def test_a_closed_client_leaves_the_swarm_once_the_tracker_answers_its_stop(
+    tracker: TrackerProcess, protocol: str
+) -> None:
+    url = tracker.udp_announce_url if protocol == "udp" else tracker.http_announce_url
     info_hash = os.urandom(20)
-    with BitTorrentClient(tracker.udp_announce_url, info_hash) as staying:
+    with BitTorrentClient(url, info_hash) as staying:
         staying.announce()
-        announce_once(tracker.udp_announce_url, info_hash)  # announces, then stops (event=stopped)
+        with BitTorrentClient(url, info_hash) as leaving:
+            assert leaving.announce().num_peers == 1
+        assert leaving.stop_reply is not None and leaving.stop_reply.ok, leaving.stop_reply  # event=stopped
         reply = staying.announce()
     assert (reply.ok, reply.num_peers) == (True, 0), reply
+    assert staying.stop_reply is not None and staying.stop_reply.ok, staying.stop_reply
+
+
+def test_a_client_that_never_announced_has_nothing_to_stop(tracker: TrackerProcess) -> None:
+    with BitTorrentClient(tracker.udp_announce_url, os.urandom(20)) as client:
+        pass
+    assert client.stop_reply is not None and client.stop_reply.ok, client.stop_reply
+    assert "never announced" in client.stop_reply.message
 
 
 def test_a_tracker_error_is_reported(trackers: TrackerFactory) -> None:

@@ -241,7 +241,7 @@ class BitTorrentClient:
 def announce_once(
     tracker_url: str, info_hash: bytes, *, listen_host: str = "127.0.0.1", timeout: float = 20.0
 ) -> TrackerReply:
-    """Start a client, announce once, stop it (its peer leaves the swarm with event=stopped, answered)."""
+    """Start a client, announce once, stop it (event=stopped; close() waits for the tracker's answer)."""
     with BitTorrentClient(tracker_url, info_hash, listen_host=listen_host, timeout=timeout) as client:
         return client.announce()
 

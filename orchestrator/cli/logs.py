@@ -7,8 +7,10 @@
   Format: JSON lines when FILE ends with `.jsonl` or with `--log-format json`, else text lines.
   The file is appended to, so several runs can share one.
 
-Records of the `orchestrator.cli.run` logger (start, end, the traceback of a failure) go to the file only:
-stderr shows a traceback only with `--debug`.
+Records of the `orchestrator.cli.run` logger (start, end, the traceback of a failure) go to the file only.
+stderr shows a traceback only with `--debug`, whoever logs it: a library that logs an exception (gRPC's
+server inside the Pulumi program when a run is interrupted, say) shows its one-line message there, and
+its traceback goes to the log file.
 """
 
 from __future__ import annotations
@@ -66,6 +68,22 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class StderrFormatter(logging.Formatter):
+    """`LEVEL logger: message`, and the traceback of the record only when `tracebacks` is set."""
+
+    def __init__(self, tracebacks: bool) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self._tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{record.levelname} {record.name}: {record.getMessage()}"
+        if self._tracebacks and record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if self._tracebacks and record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+
 class _NotRunLogger(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.name.startswith(RUN_LOGGER)
@@ -77,8 +95,12 @@ def resolve_format(log_file: Path, log_format: LogFormat) -> Literal["text", "js
     return log_format
 
 
-def setup_logging(verbose: int, log_file: Path | None = None, log_format: LogFormat = "auto") -> None:
+def setup_logging(
+    verbose: int, log_file: Path | None = None, log_format: LogFormat = "auto", tracebacks: bool = False
+) -> None:
     """Install this run's handlers on the root logger (replacing those of an earlier run in this process).
+
+    `tracebacks` (`--debug`) lets stderr show the traceback a record carries; the log file always has it.
 
     Raises OSError when the log file cannot be opened.
     """
@@ -87,7 +109,7 @@ def setup_logging(verbose: int, log_file: Path | None = None, log_format: LogFor
     stderr_level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
     stderr = logging.StreamHandler()  # sys.stderr at the time of the call
     stderr.setLevel(stderr_level)
-    stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    stderr.setFormatter(StderrFormatter(tracebacks))
     stderr.addFilter(_NotRunLogger())
     handlers: list[logging.Handler] = [stderr]
     levels = [stderr_level]

@@ -126,7 +126,7 @@ def main_options(
         raise typer.BadParameter("use auto, text or json", param_hint="'--log-format'")
     fmt: LogFormat = "auto" if log_format == "auto" else "json" if log_format == "json" else "text"
     try:
-        setup_logging(verbose, log_file, fmt)
+        setup_logging(verbose, log_file, fmt, tracebacks=debug)
     except OSError as error:
         failure = _LogFileError(f"cannot open the log file {log_file}: {error.strerror or error}")
         print_error(failure, EXIT_USAGE, json_output, ctx.invoked_subcommand)

@@ -1,13 +1,17 @@
 """Logs: `--log-file` (text, or JSON lines for `.jsonl` / `--log-format json`) holds the state
 transitions with their structured fields; `-v` logs to stderr; a failure's traceback goes to the
-file, never to stderr without `--debug`."""
+file, never to stderr without `--debug` — neither ours nor one a library logs."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import pytest
+
 from orchestrator.api import Adapters
+from orchestrator.cli.logs import setup_logging, teardown_logging
 from tests.support.cli import ENV, make_environment, run_cli
 from tests.support.fakes import FakeProvisioner, ToolError
 
@@ -97,3 +101,38 @@ def test_a_log_file_that_cannot_be_opened_is_a_usage_error(work: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: cannot open the log file")
     assert "Tip: " in result.stderr
+
+
+def _log_a_library_exception() -> None:
+    try:
+        raise RuntimeError("resource monitor shut down")
+    except RuntimeError:
+        logging.getLogger("grpc._server").exception("Exception calling application: shutting down")
+
+
+def test_a_library_that_logs_an_exception_shows_its_message_on_stderr_and_its_traceback_in_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "run.jsonl"
+    setup_logging(0, log, "auto")
+    try:
+        _log_a_library_exception()
+    finally:
+        teardown_logging()
+
+    stderr = capsys.readouterr().err
+    assert stderr == "ERROR grpc._server: Exception calling application: shutting down\n"
+    (record,) = [r for r in _records(log) if r["logger"] == "grpc._server"]
+    assert "RuntimeError: resource monitor shut down" in str(record["exception"])
+
+
+def test_with_debug_stderr_shows_the_traceback_a_library_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    setup_logging(0, tracebacks=True)
+    try:
+        _log_a_library_exception()
+    finally:
+        teardown_logging()
+
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("ERROR grpc._server: Exception calling application: shutting down\nTraceback")
+    assert "RuntimeError: resource monitor shut down" in stderr

@@ -54,3 +54,20 @@ def test_the_wait_leaves_a_master_connection_that_close_master_stops(sshd: Sshd)
     assert _master_running(sshd)  # ansible's first task reuses it (ANSIBLE_SSH_ARGS names the same path)
     close_master("127.0.0.1", sshd.port, sshd.user)
     assert not _master_running(sshd)
+
+
+def test_while_nothing_listens_the_wait_only_probes_the_port_and_runs_no_ssh(
+    sshd: Sshd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[object] = []
+    real_run = subprocess.run
+
+    def counting_run(*args: Any, **kwargs: Any) -> Any:
+        runs.append(args)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    with pytest.raises(SshNotReadyError) as raised:
+        wait_for_ssh("127.0.0.1", sshd.port, sshd.user, sshd.key, timeout_s=1.0)
+    assert runs == []
+    assert len(raised.value.tool_output) > 3  # polled, one line per probe

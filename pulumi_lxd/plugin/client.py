@@ -156,12 +156,43 @@ def interface_ipv4(instance: Any, interface: str = "eth0") -> str | None:
     return None
 
 
+def dhcp_lease_granted(instance: Any, interface: str = "eth0") -> bool | None:
+    """Whether the managed network `interface` is on has given the instance's MAC address a dynamic IPv4
+    lease; None when that cannot be told (not a managed network's NIC, a static address, no MAC address
+    known, the API refuses).
+
+    Asking the network's leases costs LXD and the plugin about half of what an instance state costs (LXD
+    reads every interface of the instance for a state: ≈ 10 + 2.4 ms of CPU against 4.7 + 1.9 ms, measured
+    on the lab), and the answer is a list the size of the network."""
+    device = (getattr(instance, "expanded_devices", None) or {}).get(interface) or {}
+    network = device.get("network")
+    hwaddr = device.get("hwaddr") or (getattr(instance, "config", None) or {}).get(f"volatile.{interface}.hwaddr")
+    if device.get("type") != "nic" or not network or not hwaddr or device.get("ipv4.address"):
+        return None
+    try:
+        leases = instance.client.api.networks[network].leases.get().json()["metadata"] or []
+    except Exception:
+        return None
+    return any(
+        str(lease.get("hwaddr", "")).lower() == str(hwaddr).lower()
+        and lease.get("type") == "dynamic"
+        and "." in str(lease.get("address", ""))
+        for lease in leases
+    )
+
+
 def wait_for_ipv4(instance: Any, timeout_s: float, interface: str = "eth0") -> str:
+    """The global IPv4 address of `interface` once the instance's state shows it.
+
+    While the instance's network knows of no DHCP lease for it (`dhcp_lease_granted` is False) the state is
+    not asked: the poll costs LXD half as much while the instance boots (more so with several at once). The
+    address returned is always the one the state shows."""
     deadline = time.monotonic() + timeout_s
     while True:
-        ip = interface_ipv4(instance, interface)
-        if ip:
-            return ip
+        if dhcp_lease_granted(instance, interface) is not False:
+            ip = interface_ipv4(instance, interface)
+            if ip:
+                return ip
         if time.monotonic() >= deadline:
             raise InstanceNotReadyError(
                 f"instance {instance.name} got no IPv4 address on {interface} within {timeout_s:.0f} s"

@@ -72,7 +72,7 @@ class StderrFormatter(logging.Formatter):
     """`LEVEL logger: message`, and the traceback of the record only when `tracebacks` is set."""
 
     def __init__(self, tracebacks: bool) -> None:
-        super().__init__("%(levelname)s %(name)s: %(message)s")
+        super().__init__()
         self._tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:

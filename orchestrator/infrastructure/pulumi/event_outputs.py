@@ -12,7 +12,8 @@ secret (masked in events), so the results are never less than `Stack.up` gives.
 secrets derives the passphrase key); `destroy` here answers it from the `SummaryEvent` too.
 `existing` opens a stack the caller has found on disk without `pulumi stack select` (~0.15 s): every
 command the Automation API runs names the stack (`--stack`), so selecting it only checks that it exists,
-which the command itself does too.
+which the command itself does too. `written` opens one the caller has just created on disk, without
+`pulumi stack init`.
 """
 
 from __future__ import annotations
@@ -78,10 +79,10 @@ class EventOutputStack(auto.Stack):
 
     `created` is True when this object created the stack (it has no resources yet)."""
 
-    def __init__(self, name: str, workspace: auto.Workspace, mode: StackInitMode, select: bool = True) -> None:
-        if select or mode is not StackInitMode.SELECT:
+    def __init__(self, name: str, workspace: auto.Workspace, mode: StackInitMode, run_cli: bool = True) -> None:
+        if run_cli:
             super().__init__(name, workspace, mode)
-        else:  # what `Stack.__init__` sets, without its `pulumi stack select`
+        else:  # what `Stack.__init__` sets, without its `pulumi stack select` or `stack init`
             self.name, self.workspace, self._mode = name, workspace, mode
         self.created = mode is StackInitMode.CREATE
         self._results: EngineResults | None = None
@@ -90,7 +91,13 @@ class EventOutputStack(auto.Stack):
     def existing(cls, name: str, workspace: auto.Workspace) -> EventOutputStack:
         """The stack whose checkpoint the caller has found in the backend, opened without a CLI run. A
         stack that is not there after all fails the first command run on it ("no stack named …")."""
-        return cls(name, workspace, StackInitMode.SELECT, select=False)
+        return cls(name, workspace, StackInitMode.SELECT, run_cli=False)
+
+    @classmethod
+    def written(cls, name: str, workspace: auto.Workspace) -> EventOutputStack:
+        """The stack the caller has just created in the backend's files (`create_stack_files`), with no
+        CLI run: `created`, as after `pulumi stack init`."""
+        return cls(name, workspace, StackInitMode.CREATE, run_cli=False)
 
     @classmethod
     def open(cls, name: str, workspace: auto.Workspace, likely_exists: bool) -> EventOutputStack:

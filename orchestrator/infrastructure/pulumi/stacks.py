@@ -30,6 +30,7 @@ from orchestrator.commands.ports import InstanceOutputs
 from orchestrator.domain import EnvironmentContext
 from orchestrator.infrastructure.pulumi.checkpoint import (
     checkpoint_files,
+    create_stack_files,
     instances_destroy_deletes,
     read_checkpoint,
     records_resources,
@@ -166,8 +167,9 @@ class PulumiProvisioner:
     def _stack(
         self, context: EnvironmentContext, program_name: str = "environment_program", existing: bool = False
     ) -> EventOutputStack:
-        """The environment's stack in a fresh workspace: selected or created (`existing`: its checkpoint was
-        found on disk, so it is opened without a CLI run)."""
+        """The environment's stack in a fresh workspace: selected, or created (in its files when the backend
+        allows, `create_stack_files`, else by `pulumi stack init`); `existing`: its checkpoint was found on
+        disk, so it is opened without a CLI run."""
         from pulumi import automation as auto
 
         from orchestrator.infrastructure.pulumi.event_outputs import EventOutputStack
@@ -193,8 +195,12 @@ class PulumiProvisioner:
         workspace = auto.LocalWorkspace(**options.__dict__)
         if existing:
             stack = EventOutputStack.existing(name, workspace)
+        elif self._stack_file_exists(name):
+            stack = EventOutputStack.open(name, workspace, likely_exists=True)
+        elif create_stack_files(backend_dir, PROJECT_NAME, name):
+            stack = EventOutputStack.written(name, workspace)
         else:
-            stack = EventOutputStack.open(name, workspace, likely_exists=self._stack_file_exists(name))
+            stack = EventOutputStack.open(name, workspace, likely_exists=False)
         self._release_stale_lock(stack, name)
         if not stack.created and needs_migration(backend_dir, name):
             migrate(stack)
@@ -256,18 +262,22 @@ class PulumiProvisioner:
         _run("stack import", run, None)
 
     def destroy(self, context: EnvironmentContext, on_output: OutputSink | None = None) -> None:
-        """Delete the stack's resources (`pulumi destroy`; an instance already gone is not an error). The
-        instances the checkpoint records are deleted through pylxd beside the engine's start
-        (`EarlyInstanceDelete`); the engine's own delete is the one that counts, and its failure is this
-        step's failure, with the engine's output."""
+        """Delete the stack's resources (`pulumi destroy`; an instance already gone is not an error, and a
+        stack the backend does not hold has nothing to delete: no CLI runs). The instances the checkpoint
+        records are deleted through pylxd beside the engine's start (`EarlyInstanceDelete`); the engine's
+        own delete is the one that counts, and its failure is this step's failure, with the engine's
+        output."""
         name = str(context.name)
         found = checkpoint_files(self._layout.pulumi_backend_dir(name), name)
+        if not found:
+            log.debug("no stack %s in its backend: nothing for pulumi destroy to delete", name)
+            return
         early = EarlyInstanceDelete.for_checkpoint(found, lxd_connection(context))
 
         def run(log: EngineLog) -> None:
             early.start()
             try:
-                self._stack(context, existing=bool(found)).destroy(on_output=log, color="never")
+                self._stack(context, existing=True).destroy(on_output=log, color="never")
             finally:
                 log.lines.extend(early.join())
 

@@ -52,8 +52,9 @@ def test_destroy_deletes_the_instance_and_profile_and_removes_the_stack(
     assert stacks_in_backend(deployer, name) == []  # the backend stays a usable (empty) one
     assert not list((backend / ".pulumi" / "history").rglob("*.json"))
 
-    again = deployer.destroy(name)  # a second destroy finds nothing and is no error
+    again = deployer.destroy(name)  # a second destroy finds no stack: nothing to delete, no error
     assert isinstance(again.state, Destroyed)
+    assert stacks_in_backend(deployer, name) == []  # and it made none
 
 
 def test_destroy_of_an_instance_deleted_behind_the_tool_s_back_is_no_error(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.infrastructure.pulumi.checkpoint import checkpoint_files, create_stack_files, read_checkpoint
 from orchestrator.infrastructure.pulumi.toolchain import (
     MINIMUM_VERSION,
     PulumiToolchain,
@@ -87,3 +88,48 @@ def test_automation_api_runs_up_and_destroy_of_a_dynamic_resource(toolchain: Pul
     assert not target.exists()
     stack.workspace.remove_stack("toolchain-test")
     assert "toolchain-test" not in [s.name for s in stack.workspace.list_stacks()]
+
+
+def test_a_stack_created_in_its_files_is_one_the_cli_lists_updates_and_removes(
+    toolchain: PulumiToolchain, tmp_path: Path
+) -> None:
+    """What `create_stack_files` writes is a stack to the real CLI: listed with no update yet, its first
+    `up` makes the passphrase salt (in the stack's config file, as `stack init` would have) and deploys."""
+    from pulumi import automation as auto
+
+    from orchestrator.infrastructure.pulumi.event_outputs import EventOutputStack
+
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    assert create_stack_files(backend, "torrust-deploy-toolchain-test", "written")
+
+    def program() -> None:
+        import pulumi
+
+        pulumi.export("greeting", "hello")
+
+    workspace = auto.LocalWorkspace(
+        work_dir=str(work),
+        program=program,
+        pulumi_command=toolchain.command(),
+        project_settings=auto.ProjectSettings(
+            name="torrust-deploy-toolchain-test", runtime="python", backend=auto.ProjectBackend(url=backend.as_uri())
+        ),
+        env_vars={**toolchain.environment(), "PULUMI_CONFIG_PASSPHRASE": ""},
+    )
+    [listed] = workspace.list_stacks()
+    assert (listed.name, listed.last_update, listed.resource_count) == ("written", None, None)
+
+    stack = EventOutputStack.written("written", workspace)
+    assert stack.created
+    result = stack.up(color="never")
+    assert result.outputs["greeting"].value == "hello"
+    assert "encryptionsalt: v1:" in (work / "Pulumi.written.yaml").read_text(encoding="utf-8")
+    [checkpoint] = checkpoint_files(backend, "written")
+    assert read_checkpoint(checkpoint)["checkpoint"]["latest"]["secrets_providers"]["type"] == "passphrase"
+
+    stack.destroy(color="never")
+    workspace.remove_stack("written")
+    assert workspace.list_stacks() == []

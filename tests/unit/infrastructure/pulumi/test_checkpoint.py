@@ -1,5 +1,6 @@
 """Reading a stack's checkpoint without the CLI: which instances a destroy deletes (what is deleted ahead of
-the engine), whether the state still records anything, and removing an emptied stack's files."""
+the engine), whether the state still records anything, creating a new stack's files and removing an
+emptied stack's files."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from orchestrator.infrastructure.pulumi.checkpoint import (
     RecordedInstance,
     checkpoint_files,
+    create_stack_files,
     instances_destroy_deletes,
     read_checkpoint,
     records_resources,
@@ -119,3 +121,51 @@ def test_a_gzipped_checkpoint_is_found_and_read(tmp_path: Path) -> None:
     [found] = checkpoint_files(tmp_path, "env")
     assert found.name == "env.json.gz"
     assert instances_destroy_deletes(read_checkpoint(found)) == [RecordedInstance("box", "")]
+
+
+def test_a_new_backend_gets_the_projects_layout_and_a_stack_never_deployed(tmp_path: Path) -> None:
+    assert create_stack_files(tmp_path, "torrust-deploy", "env")
+    assert (tmp_path / ".pulumi" / "meta.yaml").read_text() == "version: 1\n"
+    [checkpoint] = checkpoint_files(tmp_path, "env")
+    assert checkpoint == tmp_path / ".pulumi" / "stacks" / "torrust-deploy" / "env.json"
+    document = read_checkpoint(checkpoint)
+    assert document == {"version": 3, "checkpoint": {"stack": "organization/torrust-deploy/env", "latest": None}}
+    assert not records_resources(document)
+    assert sorted(path.name for path in checkpoint.parent.iterdir()) == ["env.json"]  # no temporary file left
+
+
+def test_a_stack_is_added_beside_others_of_a_projects_layout_backend(tmp_path: Path) -> None:
+    assert create_stack_files(tmp_path, "torrust-deploy", "one")
+    assert create_stack_files(tmp_path, "torrust-deploy", "two")
+    assert sorted(path.name for path in (tmp_path / ".pulumi" / "stacks" / "torrust-deploy").iterdir()) == [
+        "one.json",
+        "two.json",
+    ]
+
+
+def test_an_existing_stack_is_never_written_over(tmp_path: Path) -> None:
+    assert create_stack_files(tmp_path, "torrust-deploy", "env")
+    [checkpoint] = checkpoint_files(tmp_path, "env")
+    checkpoint.write_text(json.dumps(_state(_provider(), _instance("box"))))
+
+    assert not create_stack_files(tmp_path, "torrust-deploy", "env")
+    assert records_resources(read_checkpoint(checkpoint))
+
+
+@pytest.mark.parametrize(
+    "meta", [None, "version: 0\n", "version: 2\n"], ids=["legacy-without-meta", "legacy", "unknown-layout"]
+)
+def test_a_backend_in_another_layout_is_left_to_the_cli(tmp_path: Path, meta: str | None) -> None:
+    pulumi = tmp_path / ".pulumi"
+    (pulumi / "stacks").mkdir(parents=True)
+    if meta is not None:
+        (pulumi / "meta.yaml").write_text(meta)
+
+    assert not create_stack_files(tmp_path, "torrust-deploy", "env")
+    assert checkpoint_files(tmp_path, "env") == []
+    assert (pulumi / "meta.yaml").exists() == (meta is not None)
+
+
+def test_a_backend_directory_that_does_not_exist_is_left_to_the_cli(tmp_path: Path) -> None:
+    assert not create_stack_files(tmp_path / "missing", "torrust-deploy", "env")
+    assert not (tmp_path / "missing").exists()

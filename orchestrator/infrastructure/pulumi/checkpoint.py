@@ -126,8 +126,8 @@ def create_stack_files(backend_dir: Path, project: str, stack: str) -> bool:
 
     Only a new backend (no `.pulumi` yet, which gets `meta.yaml` with the projects layout) or one already
     in the projects layout is written to; False leaves any other backend, or a stack that exists, to
-    `pulumi stack init`. The checkpoint appears whole (a temporary file renamed onto its name, never over
-    an existing one)."""
+    `pulumi stack init`. The checkpoint appears whole (a temporary file linked onto its name, never over
+    an existing one) and, like the rest of the backend, is the owner's only."""
     pulumi_dir = backend_dir / ".pulumi"
     meta = pulumi_dir / "meta.yaml"
     if pulumi_dir.exists():
@@ -138,7 +138,8 @@ def create_stack_files(backend_dir: Path, project: str, stack: str) -> bool:
     if checkpoint_files(backend_dir, stack):
         return False
     stacks = pulumi_dir / "stacks" / project
-    stacks.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for directory in (pulumi_dir, stacks.parent, stacks):
+        directory.mkdir(exist_ok=True, mode=0o700)
     if not meta.exists():
         _write_new(meta, PROJECTS_LAYOUT.encode())
     document = {
@@ -149,10 +150,10 @@ def create_stack_files(backend_dir: Path, project: str, stack: str) -> bool:
 
 
 def _write_new(path: Path, data: bytes) -> bool:
-    """Write `path` whole (a temporary file beside it, fsync'd, linked onto the name); False, leaving it as
-    it is, when `path` exists."""
+    """Write `path` whole and private (a temporary file beside it, mode 0600, fsync'd, linked onto the
+    name); False, leaving it as it is, when `path` exists."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

@@ -132,6 +132,7 @@ def test_a_new_backend_gets_the_projects_layout_and_a_stack_never_deployed(tmp_p
     assert document == {"version": 3, "checkpoint": {"stack": "organization/torrust-deploy/env", "latest": None}}
     assert not records_resources(document)
     assert sorted(path.name for path in checkpoint.parent.iterdir()) == ["env.json"]  # no temporary file left
+    assert {oct(path.stat().st_mode & 0o777) for path in (checkpoint, tmp_path / ".pulumi" / "meta.yaml")} == {"0o600"}
 
 
 def test_a_stack_is_added_beside_others_of_a_projects_layout_backend(tmp_path: Path) -> None:

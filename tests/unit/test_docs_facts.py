@@ -32,6 +32,8 @@ ALLOWED: dict[str, str] = {
     "bench/results": "written by `make bench`; not in the checkout",
     "orchestrator/_shipped": "exists only inside a built wheel (resources.py)",
     "CreatedEnvironment": "ADR 0002's rejected alternative (one class per state)",
+    "Pulumi.ENV.yaml": "the Pulumi CLI's stack settings file, where its first `up` writes the salt (ADR 0011)",
+    "PULUMI_DEBUG_PROVIDERS": "a Pulumi engine variable; ADR 0011's dropped idea of attaching the provider",
 }
 
 # Other namespaces a doc may name classes of: the tools the adapters drive, and the standard library.

@@ -16,11 +16,13 @@ SCRIPT = textwrap.dedent(
     import os, signal, subprocess, sys, time
     from orchestrator.infrastructure.interrupt import SignalInterruption
 
-    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    stubborn = subprocess.Popen(
-        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"]
-    )
-    time.sleep(0.5)
+    # What an interactive shell gives: a shell's background job inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    ready = "import signal, sys, time; signal.signal(signal.SIGINT, signal.{}); print(flush=True); time.sleep(60)"
+    polite = subprocess.Popen([sys.executable, "-c", ready.format("SIG_DFL")], stdout=subprocess.PIPE)
+    stubborn = subprocess.Popen([sys.executable, "-c", ready.format("SIG_IGN")], stdout=subprocess.PIPE)
+    for child in (polite, stubborn):
+        child.stdout.readline()  # its handler is set
     interruption = SignalInterruption(grace_s=1.0)
     with interruption.installed():
         os.kill(os.getpid(), signal.SIGINT)

@@ -14,6 +14,10 @@ is the median of SINGLE_REPS runs, interleaved.
 The floor: the deploy section's raw deploy (launch to a healthy tracker, each step one plain SSH command),
 1 and 4 at once (a thread each), on the same pool. raw total(4) / raw total(1) is what the same work
 allows on this machine when nothing but the work runs.
+
+CPU: each batch also records the machine's busy CPU-seconds between the first start and the last end
+(`bench/cpu.py`). n deploys at once cannot take less than n x cpu(1) / cores (`cpu_bound_s`): once the
+cores are all busy, only less CPU work per deploy makes n at once faster.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.cpu import CpuSampler, cores
 from bench.lxd_fixtures import Keypair, Made, environment_config, unique
 from bench.report import Check
 from bench.stats import growth, summarize
@@ -50,6 +55,12 @@ def total_4_target(old: dict[int, dict[str, Any]], rev: str | None) -> tuple[flo
         ratio = float(old[4]["total_s"]) / float(old[1]["total_s"])
         return ratio, f"target = revision {rev}'s ratio in this run"
     return TOTAL_4_TARGET, "target = issue 15's table (to Configured): no baseline measured"
+
+
+def cpu_bound_s(cpu_one_s: float, count: int, core_count: int) -> float:
+    """The least wall time `count` deploys at once can take when one costs the machine `cpu_one_s`
+    busy CPU-seconds: all of them kept busy, `core_count` at a time (waits overlap, CPU work does not)."""
+    return count * cpu_one_s / core_count
 
 
 def _deploy_worker(
@@ -128,9 +139,10 @@ def _batch(count: int, keypair: Keypair, base_dir: Path, pool: str, made: Made, 
     try:
         for process in processes:
             process.start()
-        with contextlib.suppress(threading.BrokenBarrierError):  # a worker's error is in its report
-            barrier.wait(600)
-        reports = [results.get(timeout=1800) for _ in processes]
+        with CpuSampler() as cpu:
+            with contextlib.suppress(threading.BrokenBarrierError):  # a worker's error is in its report
+                barrier.wait(600)
+            reports = [results.get(timeout=1800) for _ in processes]
         for process in processes:
             process.join(120)
     finally:
@@ -142,7 +154,8 @@ def _batch(count: int, keypair: Keypair, base_dir: Path, pool: str, made: Made, 
     if errors:
         raise RuntimeError(f"scaling batch of {count} failed: {'; '.join(errors)}")
     start = min(report["start"] for report in reports)
-    total = max(report["end"] for report in reports) - start
+    end = max(report["end"] for report in reports)
+    total = end - start
     destroy_total = max(r["destroy_end"] for r in reports) - min(r["destroy_start"] for r in reports)
     per_env = [report["deploy_s"] for report in reports]
     log(f"  scaling n={count}: total {total:.1f} s, per environment {', '.join(f'{s:.1f}' for s in per_env)} s")
@@ -153,6 +166,7 @@ def _batch(count: int, keypair: Keypair, base_dir: Path, pool: str, made: Made, 
         "total_s": total,
         "per_environment_s": summarize(per_env).as_dict(),
         "destroy_total_s": destroy_total,
+        "cpu_s": cpu.busy_between(start, end),
         "reports": reports,
     }
 
@@ -177,10 +191,11 @@ def _raw_batch(count: int, floor: Any, keypair: Keypair, made: Made, log: Log) -
             outcomes.append(error)
 
     threads = [threading.Thread(target=deploy, name=f"raw-deploy-{index}") for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(1800)
+    with CpuSampler() as cpu:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(1800)
     failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     if failures or len(outcomes) != count:
         raise RuntimeError(f"raw scaling batch of {count} failed: {failures[:1] or 'a deploy did not end'}")
@@ -188,10 +203,15 @@ def _raw_batch(count: int, floor: Any, keypair: Keypair, made: Made, log: Log) -
     for _, _, name in done:
         delete_instance(floor.client, name)
         made.instances.remove(name)
-    total = max(end for _, end, _ in done) - min(began for began, _, _ in done)
+    start, end = min(began for began, _, _ in done), max(end for _, end, _ in done)
     per_env = [end - began for began, end, _ in done]
-    log(f"  raw n={count}: total {total:.1f} s, per instance {', '.join(f'{s:.1f}' for s in per_env)} s")
-    return {"count": count, "total_s": total, "per_instance_s": summarize(per_env).as_dict()}
+    log(f"  raw n={count}: total {end - start:.1f} s, per instance {', '.join(f'{s:.1f}' for s in per_env)} s")
+    return {
+        "count": count,
+        "total_s": end - start,
+        "per_instance_s": summarize(per_env).as_dict(),
+        "cpu_s": cpu.busy_between(start, end),
+    }
 
 
 def _baseline_batch(
@@ -277,9 +297,11 @@ def run(
     checks: list[Check] = []
     base = totals[1]
     target_4, target_note = total_4_target(old, baseline_rev)
+    cpu_1, core_count = float(batches[1]["cpu_s"]), cores()
     for count in counts:
         batch = batches[count]
         per_env = batch["per_environment_s"]
+        least = cpu_bound_s(cpu_1, count, core_count)
         checks.append(
             Check(
                 f"scaling.total({count})",
@@ -292,10 +314,29 @@ def run(
                     + (f"median of {_seconds(batch['reps_total_s'])} s; " if count == 1 else "")
                     + f"floor = total(1); per environment median {per_env['median']:.1f} s "
                     f"({per_env['min']:.1f}-{per_env['max']:.1f}); "
-                    f"{count / batch['total_s'] * 60:.1f} deploys/min; destroy {batch['destroy_total_s']:.1f} s"
+                    f"{count / batch['total_s'] * 60:.1f} deploys/min; destroy {batch['destroy_total_s']:.1f} s; "
+                    f"machine CPU {batch['cpu_s']:.1f} s"
+                    + (
+                        f"; CPU-bound least {count} x cpu(1) / {core_count} cores = {least:.1f} s "
+                        f"(total {batch['total_s'] / least:.2f}x it)"
+                        if count > 1
+                        else ""
+                    )
                 ),
             )
         )
+    raw_cpu_1 = float(raw[1]["cpu_s"])
+    checks.append(
+        Check(
+            "scaling.cpu(1)",
+            cpu_1,
+            "s",
+            floor=raw_cpu_1,
+            note=f"busy CPU-seconds of the whole machine during one deploy, product (total(1)'s run) vs raw; "
+            f"4 at once on {core_count} cores take at least 4 x cpu(1) / {core_count}: product "
+            f"{cpu_bound_s(cpu_1, 4, core_count):.1f} s, raw {cpu_bound_s(raw_cpu_1, 4, core_count):.1f} s",
+        )
+    )
     raw_4, raw_1 = raw[4]["total_s"], raw[1]["total_s"]
     checks.append(
         Check(

@@ -44,6 +44,10 @@ venv() {
     rm -f .venv/.installed-*
     touch "$stamp"
   fi
+  # The editable install leaves the project's own modules uncompiled, and an interpreter that may not write
+  # bytecode (PYTHONDONTWRITEBYTECODE, a read-only checkout) then compiles them at every start: 2x the time
+  # of `show`. compileall writes what is missing or stale and skips the rest.
+  .venv/bin/python -m compileall -q -j 0 orchestrator pulumi_lxd
   echo "ready"
 }
 

@@ -12,9 +12,10 @@ unreadable or unknown files), and the answer is rendered by `environment_view`, 
 renders with. Nothing is printed before the whole answer is known, so the quick path answers only with
 what the full CLI would print (stdout, stderr, exit code), or not at all.
 
-Imports stay within the standard library's cheapest modules (`json`, `datetime`): no typer, rich,
+Imports stay within the standard library's cheapest modules (`datetime`, `fcntl`): no typer, rich,
 pydantic, filelock — and no `typing` or `dataclasses`, which alone cost about as much as starting the
-interpreter (tests/unit/cli/test_imports.py checks it).
+interpreter, nor `re` or `json` (half as much; `strict_read` parses with `json`'s own C scanner).
+tests/unit/cli/test_imports.py checks it.
 """
 
 from __future__ import annotations

@@ -7,15 +7,15 @@ another JSON type than the one torrust-deploy writes, a value the domain would r
 the repository, which reports the problem properly. It accepts a subset of what the repository accepts,
 never more, and returns what the domain objects would hold, as plain values (`StoredEnvironment`).
 
-Importing it costs no more than `json` and `datetime`: no pydantic, no filelock, no `typing`, no
-`dataclasses` (each costs about as much as starting the interpreter).
+Importing it costs little more than `datetime`: no pydantic, no filelock, no `typing`, no `dataclasses`,
+and no `re` or `json` (`re` and the `enum` it builds on cost half as much as starting the interpreter, and
+`json` imports `re`). The rules are spelled as character checks, and the UTF-8 documents torrust-deploy
+writes are parsed by the C scanner `json` itself parses with (`_json_document`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import stat
 from datetime import UTC, datetime
 
@@ -93,16 +93,16 @@ NEEDS_IP = frozenset(vocabulary.WITH_INSTANCE)
 # Copies of domain rules, each checked against the domain by tests/unit/persistence/test_strict_read.py.
 INSTANCE_TYPES = ("container", "virtual-machine")
 MAX_NAME_LENGTH = 63
-ENVIRONMENT_NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
-POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+MAX_POSIX_USER_LENGTH = 32
 MAX_SUMMARY_LENGTH = 500
-TRACKER_VERSION = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?")
 DATABASE_DRIVERS = ("sqlite3",)
 
-# What torrust-deploy writes (pydantic's UTC `Z`, or an offset); both parsers agree on all of it.
-_TIMESTAMP = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
-)
+_DIGITS = frozenset("0123456789")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_NAME_CHARACTERS = _LOWER | _DIGITS | {"-"}
+_USER_CHARACTERS = _LOWER | _DIGITS | {"_", "-"}
+_PRERELEASE_CHARACTERS = _LOWER | _DIGITS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ.-")
+_JSON_WHITESPACE = " \t\n\r"
 _DOCUMENT_KEYS = frozenset({"schema_version", "name", "state", "state_since", "last_seq", "context"})
 _CONTEXT_KEYS = frozenset({"instance_name", "instance_ip", "created_at", "ssh", "lxd"})
 _SSH_KEYS = frozenset({"private_key_path", "public_key_path", "username", "port"})
@@ -140,8 +140,67 @@ class _NotSureError(Exception):
 
 
 def valid_environment_name(name: str) -> bool:
-    """Whether `EnvironmentName(name)` accepts `name`."""
-    return 0 < len(name) <= MAX_NAME_LENGTH and ENVIRONMENT_NAME.fullmatch(name) is not None
+    """Whether `EnvironmentName(name)` accepts `name`: `[a-z](?:[a-z0-9-]*[a-z0-9])?`, at most 63 long."""
+    return (
+        0 < len(name) <= MAX_NAME_LENGTH
+        and name[0] in _LOWER
+        and name[-1] != "-"
+        and all(character in _NAME_CHARACTERS for character in name)
+    )
+
+
+def valid_posix_user(username: str) -> bool:
+    """Whether `SshCredentials` accepts `username`: `[a-z_][a-z0-9_-]{0,31}`."""
+    return (
+        0 < len(username) <= MAX_POSIX_USER_LENGTH
+        and username[0] not in _DIGITS
+        and username[0] != "-"
+        and all(character in _USER_CHARACTERS for character in username)
+    )
+
+
+def valid_tracker_version(version: str) -> bool:
+    """Whether `version` is `N.N.N` or `N.N.N-PRERELEASE` in ASCII digits and letters (the domain's rule,
+    `\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?`, also takes other Unicode digits: those go to the full CLI)."""
+    release, dash, prerelease = version.partition("-")
+    parts = release.split(".")
+    return (
+        len(parts) == 3
+        and all(part and all(character in _DIGITS for character in part) for part in parts)
+        and (not dash or (prerelease != "" and all(character in _PRERELEASE_CHARACTERS for character in prerelease)))
+    )
+
+
+def plain_timestamp(text: str) -> bool:
+    """Whether `text` is spelled `YYYY-MM-DDTHH:MM:SS[.F{1,6}](Z|±HH:MM)` (hours of the offset 00-23,
+    minutes 00-59), ASCII digits: what torrust-deploy writes (pydantic's UTC `Z`, or an offset), and what
+    `datetime.fromisoformat` and pydantic both read the same."""
+    if text.endswith("Z"):
+        body = text[:-1]
+    else:
+        body, zone = text[:-6], text[-6:]
+        hours, minutes = zone[1:3], zone[4:]
+        if not (
+            len(zone) == 6
+            and zone[0] in "+-"
+            and zone[3] == ":"
+            and _digits(hours)
+            and _digits(minutes)
+            and hours <= "23"
+            and minutes <= "59"
+        ):
+            return False
+    seconds, dot, fraction = body.partition(".")
+    if dot and not (1 <= len(fraction) <= 6 and _digits(fraction)):
+        return False
+    return len(seconds) == 19 and all(
+        (character in _DIGITS) if shape == "d" else (character == shape)
+        for character, shape in zip(seconds, "dddd-dd-ddTdd:dd:dd", strict=True)
+    )
+
+
+def _digits(text: str) -> bool:
+    return text != "" and all(character in _DIGITS for character in text)
 
 
 def environment_names(data_dir: str) -> list[str] | None:
@@ -188,9 +247,48 @@ def read_environment(data_dir: str, name: str) -> StoredEnvironment | None:
 def decode_environment(raw: bytes, name: str) -> StoredEnvironment | None:
     """The environment `name` that environment.json bytes describe, or None when not sure."""
     try:
-        return _environment(json.loads(raw), name)
+        return _environment(_json_document(raw), name)
     except Exception:  # _NotSureError, and anything unexpected: the repository will know better
         return None
+
+
+class _ScannerSettings:
+    """What `json.JSONDecoder()` hands its scanner: `json.loads`'s defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float  # NaN, Infinity, -Infinity: the values json.loads gives them
+
+
+def _json_document(raw: bytes) -> Any:
+    """`json.loads(raw)`: same value, same refusals (as some exception).
+
+    UTF-8 without a byte order mark, what torrust-deploy writes, is parsed by the C scanner `json.loads`
+    itself uses (`_json`, settings as `JSONDecoder`'s), without importing `json`; anything else (another
+    encoding, an interpreter without that scanner) by `json.loads`.
+    """
+    try:
+        from _json import make_scanner
+
+        text = None if b"\x00" in raw[:4] else raw.decode("utf-8")  # json.loads reads NULs as UTF-16 or 32
+    except (ImportError, UnicodeDecodeError):  # e.g. a surrogate, which json.loads lets pass
+        text = None
+    if text is None or text.startswith("\ufeff"):  # UTF-8 with a byte order mark
+        import json
+
+        return json.loads(raw)
+    start = len(text) - len(text.lstrip(_JSON_WHITESPACE))
+    try:
+        # typeshed types the context as a scanner; the C code reads the six attributes JSONDecoder has
+        value, end = make_scanner(_ScannerSettings())(text, start)  # type: ignore[arg-type]
+    except StopIteration as error:  # nothing a value begins with, where json.loads says "Expecting value"
+        raise ValueError(f"no JSON value at {error.value}") from None
+    if text[end:].strip(_JSON_WHITESPACE):
+        raise ValueError(f"extra data at {end}")
+    return value
 
 
 def _environment(data: Any, name: str) -> StoredEnvironment:
@@ -231,7 +329,7 @@ def _environment(data: Any, name: str) -> StoredEnvironment:
 def _ssh(data: Any) -> StoredSsh:
     _keys(data, _SSH_KEYS)
     username, port = _str(data["username"]), _int(data["port"])
-    if POSIX_USER.fullmatch(username) is None or not 1 <= port <= 65535:
+    if not valid_posix_user(username) or not 1 <= port <= 65535:
         raise _NotSureError
     return {
         "private_key_path": _path(data["private_key_path"]),
@@ -299,7 +397,7 @@ def _tracker(data: Any, ssh_port: int) -> StoredTracker:
     interval, private, database = _int(data["announce_interval_s"]), data["private"], _str(data["database"])
     tcp = [*http, api, health]
     if (
-        TRACKER_VERSION.fullmatch(version) is None
+        not valid_tracker_version(version)
         or (image is not None and (not image.strip() or any(c.isspace() for c in image)))
         or not (udp or http)
         or interval < 1
@@ -356,7 +454,7 @@ def _int(value: Any) -> int:
 
 def _time(value: Any) -> datetime:
     """An aware timestamp, in UTC like the repository returns it."""
-    if _TIMESTAMP.fullmatch(_str(value)) is None:
+    if not plain_timestamp(_str(value)):
         raise _NotSureError
     return datetime.fromisoformat(value).astimezone(UTC)
 

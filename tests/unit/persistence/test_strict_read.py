@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
@@ -30,6 +31,8 @@ from orchestrator.domain import (
     InstanceType,
     InvalidEnvironmentNameError,
     InvalidInstanceIpError,
+    InvalidSshCredentialsError,
+    InvalidTrackerSettingsError,
     Provisioned,
     ProvisionFailed,
     Provisioning,
@@ -44,28 +47,29 @@ from orchestrator.domain import (
     SshCredentials,
     Starting,
     State,
+    TrackerSettings,
 )
-from orchestrator.domain import credentials as domain_credentials
 from orchestrator.domain import failure as domain_failure
 from orchestrator.domain import names as domain_names
-from orchestrator.persistence import JsonFileRepository
+from orchestrator.persistence import JsonFileRepository, strict_read
 from orchestrator.persistence.models import dump_document, parse_document, to_environment
 from orchestrator.persistence.strict_read import (
-    ENVIRONMENT_NAME,
     FAILURE_STEPS,
     INSTANCE_TYPES,
     MAX_NAME_LENGTH,
     MAX_SUMMARY_LENGTH,
     NEEDS_IP,
-    POSIX_USER,
     SCHEMA_VERSION,
     STATE_FILE,
     STATE_NAMES,
     decode_environment,
     environment_names,
     plain_path,
+    plain_timestamp,
     read_environment,
     valid_environment_name,
+    valid_posix_user,
+    valid_tracker_version,
 )
 from tests.support.environments import BUILDERS, VARIANTS
 
@@ -345,10 +349,83 @@ def test_states_that_need_an_address_match_the_domain() -> None:
 
 
 def test_rule_constants_match_the_domain() -> None:
-    assert ENVIRONMENT_NAME.pattern == domain_names._ENV_NAME.pattern
     assert MAX_NAME_LENGTH == domain_names.MAX_NAME_LENGTH
-    assert POSIX_USER.pattern == domain_credentials._POSIX_USER.pattern
     assert MAX_SUMMARY_LENGTH == domain_failure.MAX_SUMMARY_LENGTH
+
+
+def test_spells_the_domain_rules_without_regular_expressions() -> None:
+    assert "re" not in vars(strict_read)
+    assert "json" not in vars(strict_read)
+
+
+USERS = ["", "a", "_", "-", "1a", "a1", "a-b", "a_b", "A", "é", "a b", "a\n", "a" * 32, "a" * 33, "torrust", "_-9"]
+
+
+@pytest.mark.parametrize("username", USERS, ids=repr)
+def test_accepts_the_ssh_users_the_domain_accepts(username: str) -> None:
+    try:
+        SshCredentials(Path("k"), Path("k.pub"), username=username)
+        valid = True
+    except InvalidSshCredentialsError:
+        valid = False
+
+    assert valid_posix_user(username) is valid
+
+
+VERSIONS = ["3.0.0", "10.20.30", "3.0.0-rc.1", "3.0.0-A-b.c", "3.0", "3.0.0.0", "3..0", "", "3.0.0-", "3.0.0+1"]
+VERSIONS += ["v3.0.0", "3.0.0-é", "3.0.0 ", "3.0.0\n", "3.0.0-rc 1", "３.0.0", "\u0663.0.0"]  # wide and Arabic digits
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=repr)
+def test_accepts_a_tracker_version_only_where_the_domain_does(version: str) -> None:
+    try:
+        TrackerSettings(version=version)
+        valid = True
+    except InvalidTrackerSettingsError:
+        valid = False
+
+    assert valid_tracker_version(version) is (valid and version.isascii() and not version.endswith("\n"))
+
+
+# What torrust-deploy writes (pydantic's UTC `Z`, or an offset): the spelling `plain_timestamp` checks.
+TIMESTAMP_SPELLING = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+)
+TIMESTAMPS = ["2026-12-03T13:06:54Z", "2026-12-03T13:06:54.123456Z", "2026-12-03T13:06:54.1+05:30"]
+TIMESTAMPS += ["2026-12-03T13:06:54-23:59", "2026-12-03T13:06:54+24:00", "2026-12-03T13:06:54+05:60"]
+TIMESTAMPS += ["2026-12-03T13:06:54", "2026-12-03 13:06:54Z", "2026-12-03T13:06:54.Z", "2026-12-03T13:06:54.1234567Z"]
+TIMESTAMPS += ["2026-12-3T13:06:54Z", "2026-12-03T13:06:54+0530", "2026-12-03T13:06:54z", "", "Z", "+05:30"]
+TIMESTAMPS += ["２026-12-03T13:06:54Z", "2026-12-03T13:06:54ZZ", "2026-12-03T13:06:54Z+00:00", "2026-12-03T13:06:5xZ"]
+
+
+@pytest.mark.parametrize("text", TIMESTAMPS, ids=repr)
+def test_takes_a_timestamp_only_as_torrust_deploy_spells_it(text: str) -> None:
+    assert plain_timestamp(text) is (TIMESTAMP_SPELLING.fullmatch(text) is not None)
+
+
+JSON_TEXTS = ['{"a": [1, 2.5, -3e2, true, false, null, "x\\u00e9\\n"]}', " \n{}\r\t", "[]", "0", '"s"', "{}"]
+JSON_TEXTS += ['{"a": NaN, "b": Infinity, "c": -Infinity}', '{"a": 1, "a": 2}', '{"é": "ü"}', "1e999"]
+JSON_TEXTS += ["", " ", "{", "}", "{} {}", "{}x", "[1,]", "{'a': 1}", '"\t"', "nan", "01", '{"a" 1}', "\u00a0{}"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [text.encode() for text in JSON_TEXTS]
+    + [b"\xef\xbb\xbf{}", "{}".encode("utf-16"), "{}".encode("utf-16-le"), "{}".encode("utf-32"), b'"\xed\xa0\x80"'],
+    ids=repr,
+)
+def test_parses_json_as_json_loads_does(raw: bytes) -> None:
+    try:
+        expected: Any = json.loads(raw)
+    except ValueError:
+        expected = ValueError
+
+    try:
+        parsed: Any = strict_read._json_document(raw)
+    except ValueError:
+        parsed = ValueError
+
+    assert repr(parsed) == repr(expected)  # repr: NaN is not equal to itself
 
 
 NAMES = ["", "a", "a-", "-a", "1a", "a1", "a-b", "a--b", "A", "a_b", "é", "a b", "a\n", "a" * 63, "a" * 64, "e2e"]

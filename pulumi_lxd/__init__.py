@@ -22,11 +22,36 @@ import os
 # forks to exec another program (ansible-runner's ansible-playbook) — see orchestrator/infrastructure/pulumi.
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
-from pulumi_lxd.instance import Instance, InstanceArgs
-from pulumi_lxd.profile import Profile, ProfileArgs
-from pulumi_lxd.provider import Provider, ProviderArgs
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pulumi_lxd.instance import Instance, InstanceArgs
+    from pulumi_lxd.profile import Profile, ProfileArgs
+    from pulumi_lxd.provider import Provider, ProviderArgs
 
 PLUGIN_EXECUTABLE = "pulumi-resource-lxd"
 """The name the engine looks for (`pulumi-resource-<package>`)."""
 
 __all__ = ["PLUGIN_EXECUTABLE", "Instance", "InstanceArgs", "Profile", "ProfileArgs", "Provider", "ProviderArgs"]
+
+_MODULE_OF = {
+    "Instance": "instance",
+    "InstanceArgs": "instance",
+    "Profile": "profile",
+    "ProfileArgs": "profile",
+    "Provider": "provider",
+    "ProviderArgs": "provider",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The SDK's classes, imported on first use: the plugin (`pulumi_lxd.plugin`) serves the engine
+    without the Pulumi SDK, whose import costs more than the plugin's whole start (see plugin.proto)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pulumi_lxd' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"pulumi_lxd.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,5 +1,5 @@
 """The `pulumi-resource-lxd` provider plugin: Pulumi's resource provider protocol (gRPC, served by the
-Python SDK's `pulumi.provider.experimental` server) over the LXD REST API (pylxd).
+gRPC's server and the SDK's generated service, `proto`) over the LXD REST API (pylxd).
 
 The engine starts it as an executable named `pulumi-resource-lxd` (the console script of this
 distribution) and talks to it on the port it prints. Modules: `values` (wire values ↔ plain Python),

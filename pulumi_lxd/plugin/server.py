@@ -1,17 +1,16 @@
 """Entry point of the `pulumi-resource-lxd` executable (the console script): serve `LxdProvider` on the
 port the engine reads from stdout. `pulumi-resource-lxd --schema` prints the schema without an engine.
 
-The gRPC server is the Python SDK's (`pulumi.provider.experimental.server`), with one method fixed:
-its DiffConfig hands the engine a bool where the protocol has an enum, so "changed" (True, 1) reads
-as DIFF_NONE and a changed provider configuration would never reach the engine.
+The gRPC server is gRPC's own (`grpc.server`, a worker thread per call) serving the SDK's generated
+`ResourceProvider` service (`proto`): the SDK's provider framework would import the whole SDK first
+(ADR 0011, "The plugin without the SDK's import"). The engine's address, the first argument, is not used:
+the provider asks the engine nothing.
 
-The engine ends a plugin with SIGINT once it is done with it and waits for it to exit. The SDK's server
-then shuts down gRPC and asyncio (and prints "Event loop is closed" into the engine's log), ~0.1 s at
-the end of every Pulumi operation. A plugin the engine is done with (`LxdProvider.done`: no LXD call
-running, the one Cancel the engine sends before closing it) has nothing to finish, so it exits at once.
-Any other SIGINT — a busy plugin, an operation cancelled by Ctrl-C (a second Cancel), a signal from the
-terminal — gets asyncio's own handler as before (the server is cancelled): exiting early there let the
-engine end before the inline program's last calls (a Traceback on the orchestrator's stderr).
+The engine ends a plugin with SIGINT once it is done with it and waits for it to exit. A plugin the engine
+is done with (`LxdProvider.done`: no LXD call running, the one Cancel the engine sends before closing it)
+has nothing to finish, so it exits at once. Any other SIGINT — a busy plugin, an operation cancelled by
+Ctrl-C (a second Cancel), a signal from the terminal — stops the server, cancelling the calls in flight,
+and the process exits once their LXD calls have returned.
 """
 
 from __future__ import annotations
@@ -20,53 +19,18 @@ import os
 import signal
 import sys
 from types import FrameType
-from typing import Any
 
 from pulumi_lxd.plugin.provider import LxdProvider, package_version, schema_text
 
-
-def _servicer_class() -> type[Any]:
-    from pulumi.provider.experimental import provider as protocol
-    from pulumi.provider.experimental.property_value import PropertyValue
-    from pulumi.provider.experimental.server import ProviderServicer
-    from pulumi.runtime import proto
-
-    class LxdProviderServicer(ProviderServicer):
-        async def DiffConfig(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method name)
-            answer = await self._provider.diff_config(
-                protocol.DiffRequest(
-                    request.urn,
-                    request.id,
-                    PropertyValue.unmarshal_map(request.olds),
-                    PropertyValue.unmarshal_map(request.news),
-                    list(request.ignoreChanges),
-                )
-            )
-            changes = proto.DiffResponse.DIFF_SOME if answer.changes else proto.DiffResponse.DIFF_NONE
-            return proto.DiffResponse(
-                replaces=answer.replaces,
-                stables=answer.stables,
-                deleteBeforeReplace=answer.delete_before_replace,
-                changes=changes,
-                diffs=answer.diffs,
-            )
-
-    return LxdProviderServicer
-
-
-def serve(args: list[str], provider: LxdProvider) -> None:
-    """The SDK's `main` (gRPC server, port on stdout), serving through the fixed servicer: `main` builds
-    the servicer class its module names, so that name is pointed at the subclass for this process."""
-    from pulumi.provider.experimental import server
-
-    setattr(server, "ProviderServicer", _servicer_class())  # noqa: B010 (mypy refuses assigning a class)
-    server.main(args, package_version(), provider)
+MAX_MESSAGE_BYTES = 400 * 1024 * 1024
+"""The largest message the server takes, as the SDK's provider server sets it."""
+WORKERS = 16
+"""Calls served at once (the engine's default parallelism is 10 operations)."""
 
 
 def exit_at_once_when_done(provider: LxdProvider) -> None:
-    """SIGINT: exit now when the engine is done with the provider, else what was there before (the handler
-    `asyncio.run` installs, which cancels the server gracefully). Called inside the running event loop,
-    from the provider's first Configure, so that handler is the one kept for every other SIGINT."""
+    """SIGINT: exit now when the engine is done with the provider, else what was there before (Python's
+    KeyboardInterrupt, which stops the server in `serve`)."""
     previous = signal.getsignal(signal.SIGINT)
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
@@ -82,6 +46,29 @@ def exit_at_once_when_done(provider: LxdProvider) -> None:
     signal.signal(signal.SIGINT, interrupted)
 
 
+def serve(provider: LxdProvider) -> None:
+    """Serve `provider` on a free loopback port, print the port, and serve until stopped."""
+    from concurrent import futures
+
+    import grpc
+
+    from pulumi_lxd.plugin.proto import provider_pb2_grpc
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="rpc"),
+        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
+    )
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:
+        server.stop(grace=None)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["--schema"]:
@@ -92,8 +79,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     # gRPC's fork handlers are not wanted: the plugin never forks (see orchestrator.infrastructure.pulumi)
     os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
-    provider = LxdProvider(on_configure=lambda: exit_at_once_when_done(provider))
-    serve(args, provider)
+    provider = LxdProvider()
+    exit_at_once_when_done(provider)
+    serve(provider)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,27 @@
-"""The plugin's SIGINT (how the engine ends a plugin it is done with): after the engine's one closing Cancel
-an idle plugin exits at once; one with an LXD call running, one whose operation was cancelled (a second
-Cancel) and one never cancelled (a signal from the terminal) are interrupted as before."""
+"""The plugin process: it starts without the Pulumi SDK, serves the protocol on the port it prints, and on
+SIGINT (how the engine ends a plugin it is done with), after the engine's one closing Cancel, an idle
+plugin exits at once; one with an LXD call running, one whose operation was cancelled (a second Cancel)
+and one never cancelled (a signal from the terminal) are interrupted as before."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
-from pulumi.provider.experimental import provider as protocol
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_lxd.plugin import server
-from pulumi_lxd.plugin.provider import LxdProvider
+from pulumi_lxd.plugin.provider import LxdProvider, package_version
+
+PLUGIN = str(Path(sys.executable).parent / "pulumi-resource-lxd")
 
 
 class _ExitedError(Exception):
@@ -37,12 +44,8 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LxdProvider, Any]
 
 
 def _cancel(provider: LxdProvider, times: int) -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        for _ in range(times):
-            loop.run_until_complete(provider.cancel())
-    finally:
-        loop.close()
+    for _ in range(times):
+        provider.Cancel(empty_pb2.Empty(), None)
 
 
 def test_a_plugin_the_engine_is_done_with_exits_at_once_on_sigint(handler: tuple[LxdProvider, Any]) -> None:
@@ -70,25 +73,8 @@ def test_a_plugin_with_an_lxd_call_running_is_interrupted_as_before(handler: tup
         with pytest.raises(KeyboardInterrupt):
             on_sigint(signal.SIGINT, None)
 
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(provider._call(call))
-    finally:
-        loop.close()
+    provider._call(call)
     assert seen == [True] and not provider.busy
-
-
-def test_the_handler_is_installed_by_the_first_configure_only() -> None:
-    calls: list[int] = []
-    provider = LxdProvider(lambda config: None, on_configure=lambda: calls.append(1))
-    request = protocol.ConfigureRequest({}, {}, True, True)
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(provider.configure(request))
-        loop.run_until_complete(provider.configure(request))
-    finally:
-        loop.close()
-    assert calls == [1]
 
 
 def test_a_plugin_whose_operation_was_cancelled_is_interrupted_as_before(handler: tuple[LxdProvider, Any]) -> None:
@@ -97,3 +83,54 @@ def test_a_plugin_whose_operation_was_cancelled_is_interrupted_as_before(handler
     assert not provider.done
     with pytest.raises(KeyboardInterrupt):
         on_sigint(signal.SIGINT, None)
+
+
+def test_main_sets_the_sigint_handler_before_it_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    previous = signal.getsignal(signal.SIGINT)
+    seen: list[Any] = []
+    monkeypatch.setattr(server, "serve", lambda provider: seen.append(signal.getsignal(signal.SIGINT)))
+    try:
+        server.main(["127.0.0.1:1"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert len(seen) == 1 and seen[0] is not previous
+
+
+def test_the_plugin_starts_without_importing_the_pulumi_sdk() -> None:
+    probe = "import sys, pulumi_lxd.plugin.server; print(' '.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in result.stdout.split() if name.startswith("pulumi")}
+    assert loaded == {"pulumi_lxd"}
+
+
+@pytest.fixture
+def plugin() -> Iterator[tuple[subprocess.Popen[str], Any]]:
+    process = subprocess.Popen([PLUGIN, "127.0.0.1:1"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield process, provider_pb2_grpc.ResourceProviderStub(channel)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+
+
+def test_the_plugin_serves_the_protocol_on_the_port_it_prints(plugin: tuple[subprocess.Popen[str], Any]) -> None:
+    _, stub = plugin
+    assert stub.GetPluginInfo(empty_pb2.Empty(), timeout=10).version == package_version()
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Check(provider_pb2.CheckRequest(urn="urn:pulumi:d::p::lxd:index:Volume::v"), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNKNOWN
+    assert "no resource type 'lxd:index:Volume'" in refused.value.details()
+
+
+@pytest.mark.parametrize("cancels", [0, 1, 2])
+def test_the_plugin_process_ends_on_sigint(plugin: tuple[subprocess.Popen[str], Any], cancels: int) -> None:
+    process, stub = plugin
+    stub.GetPluginInfo(empty_pb2.Empty(), timeout=10)
+    for _ in range(cancels):
+        stub.Cancel(empty_pb2.Empty(), timeout=10)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(10) == 0

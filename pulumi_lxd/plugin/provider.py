@@ -18,6 +18,7 @@ from collections.abc import Callable
 from importlib import resources as package_files
 from typing import Any, TypeVar
 
+import grpc
 from google.protobuf import empty_pb2
 
 from pulumi_lxd.plugin import resources
@@ -104,15 +105,9 @@ def answers(method: Method) -> Method:
             return method(self, request, context)
         except Exception as error:
             traceback.print_exc()
-            context.abort(_status_unknown(), str(error) or type(error).__name__)
+            context.abort(grpc.StatusCode.UNKNOWN, str(error) or type(error).__name__)
 
     return answer
-
-
-def _status_unknown() -> Any:
-    import grpc
-
-    return grpc.StatusCode.UNKNOWN
 
 
 class LxdProvider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc]

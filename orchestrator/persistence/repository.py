@@ -79,6 +79,9 @@ class JsonFileRepository:
         self._last_seen: dict[str, tuple[bytes, int]] = {}
         """The state file's bytes as this repository last read or wrote them, and their last_seq: a save
         outside the lock that finds the same bytes on disk knows their last_seq without parsing them."""
+        self._log_end: dict[str, tuple[int, int, int]] = {}
+        """events.jsonl as this repository's last save left it (inode, size) and the last_seq it saved: a
+        save that finds the log so and the state file at that seq knows nothing past it is in the log."""
 
     @property
     def data_dir(self) -> Path:
@@ -165,10 +168,16 @@ class JsonFileRepository:
                 raise StaleStateError(name.value, disk_seq, env.last_seq)
             data = dump_document(env)  # first: a document that cannot be written appends no events
             events = directory / EVENTS_FILE
+            log_end = self._log_end.pop(name.value, None)
+            log_as_left = log_end is not None and log_end[2] == disk_seq and _file_key(events) == log_end[:2]
+            lines = _unsaved_event_lines(events, name, env, disk_seq, log_as_left=log_as_left)
             self._last_seen.pop(name.value, None)
-            append_then_replace(events, _unsaved_event_lines(events, name, env, disk_seq), path, data)
+            append_then_replace(events, lines, path, data)
             self._last_seen[name.value] = (data, env.last_seq)
             self._seq_under_lock[name.value] = env.last_seq  # forgotten when the outermost lock() ends
+            log_key = _file_key(events)
+            if log_key is not None:
+                self._log_end[name.value] = (*log_key, env.last_seq)
 
     def _seq_on_disk(self, name: EnvironmentName, path: Path) -> int:
         """last_seq of the state file (0 if there is none); CorruptStateError if it is unreadable."""
@@ -223,6 +232,7 @@ class JsonFileRepository:
         with self.lock(name):
             self._seq_under_lock.pop(name.value, None)
             self._last_seen.pop(name.value, None)
+            self._log_end.pop(name.value, None)
             keep = {lock_path.name, pid_path(lock_path).name}
             for entry in env_dir.iterdir():
                 if entry.name in keep:
@@ -233,17 +243,32 @@ class JsonFileRepository:
                     entry.unlink()
 
 
-def _unsaved_event_lines(path: Path, name: EnvironmentName, env: Environment[State], disk_seq: int) -> bytes:
-    """The lines to append to the log at `path` for `env`'s transitions past `disk_seq` (maybe none)."""
+def _unsaved_event_lines(
+    path: Path, name: EnvironmentName, env: Environment[State], disk_seq: int, *, log_as_left: bool
+) -> bytes:
+    """The lines to append to the log at `path` for `env`'s transitions past `disk_seq` (maybe none).
+
+    `log_as_left`: the log is as this repository's last save (at `disk_seq`) left it, so it has nothing
+    past `disk_seq` and ends with a newline, and its tail need not be read.
+    """
     unsaved = [t for t in env.pending_transitions if t.seq > disk_seq]
     if not unsaved:
         return b""
     # A save stopped between appending events and replacing environment.json leaves events past
     # disk_seq at the end of the log; skip the ones this very object appended (same seq and time).
-    already, ends_with_newline = _events_after(path, disk_seq)
+    already, ends_with_newline = (set(), True) if log_as_left else _events_after(path, disk_seq)
     pid = os.getpid()
     lines = b"".join(TransitionEvent.of(name, t, pid).to_line() for t in unsaved if (t.seq, t.at) not in already)
     return lines if ends_with_newline or not lines else b"\n" + lines
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    """(inode, size) of `path`, None if there is none."""
+    try:
+        stat = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return stat.st_ino, stat.st_size
 
 
 def _read_bytes(path: Path) -> bytes | None:

@@ -104,6 +104,36 @@ def test_a_failed_save_of_many_transitions_is_not_duplicated_on_retry_however_fa
     assert [e["seq"] for e in event_lines(repo, "e2e")] == list(range(1, 62))
 
 
+def test_a_failed_save_by_another_repository_is_not_duplicated_by_this_one(
+    repo: JsonFileRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = created()
+    repo.save(env)
+    moved = env.start_provisioning()
+
+    save_failing_after_the_append(JsonFileRepository(repo.data_dir), moved, monkeypatch)
+    repo.save(moved)
+
+    assert [e["seq"] for e in event_lines(repo, "e2e")] == [1, 2]
+
+
+def test_the_next_save_skips_reading_the_log_tail_when_the_log_is_as_this_repository_left_it(
+    repo: JsonFileRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = created()
+    repo.save(env)
+
+    def tail_read(*_: object) -> None:
+        raise AssertionError("the log's tail was read")
+
+    monkeypatch.setattr(repository_module, "_events_after", tail_read)
+    moved = env.start_provisioning()
+    repo.save(moved)
+    repo.save(moved.complete_provisioning(IP))
+
+    assert [e["seq"] for e in event_lines(repo, "e2e")] == [1, 2, 3]
+
+
 def test_saving_an_older_copy_over_a_newer_state_is_refused(repo: JsonFileRepository) -> None:
     old = created()
     newer = old.start_provisioning()

@@ -8,6 +8,7 @@ import pytest
 
 from orchestrator.domain import EnvironmentName
 from orchestrator.persistence import JsonFileRepository
+from orchestrator.persistence import files as files_module
 from orchestrator.persistence.files import append_then_replace, atomic_write, temp_name
 from tests.support.environments import BUILDERS, created
 
@@ -152,17 +153,18 @@ def test_append_then_replace_raises_an_fsync_failure_of_either_file_and_keeps_th
         assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "f.json"]
 
 
-def test_append_then_replace_works_in_a_child_forked_after_it_ran(tmp_path: Path) -> None:
+def test_append_then_replace_completes_where_the_writeback_hint_is_refused_or_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log, target = tmp_path / "events.jsonl", tmp_path / "f.json"
-    append_then_replace(log, b"parent\n", target, b"parent")
 
-    pid = os.fork()
-    if pid == 0:  # the child: the parent's helper thread is not here
-        try:
-            append_then_replace(log, b"child\n", target, b"child")
-        finally:
-            os._exit(0 if target.read_bytes() == b"child" else 1)
-    _, status = os.waitpid(pid, 0)
+    def refused(*_: object) -> None:
+        raise OSError(22, "Invalid argument")
 
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert log.read_bytes() == b"parent\nchild\n"
+    for hint, text in ((refused, b"one"), (None, b"two")):
+        monkeypatch.setattr(files_module, "_FADVISE", hint)
+        append_then_replace(log, text + b"\n", target, text)
+
+        assert target.read_bytes() == text
+    assert log.read_bytes() == b"one\ntwo\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "f.json"]

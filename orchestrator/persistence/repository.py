@@ -169,13 +169,13 @@ class JsonFileRepository:
             data = dump_document(env)  # first: a document that cannot be written appends no events
             events = directory / EVENTS_FILE
             log_end = self._log_end.pop(name.value, None)
-            log_as_left = log_end is not None and log_end[2] == disk_seq and _file_key(events) == log_end[:2]
+            log_as_left = log_end is not None and log_end[2] == disk_seq and _inode_and_size(events) == log_end[:2]
             lines = _unsaved_event_lines(events, name, env, disk_seq, log_as_left=log_as_left)
             self._last_seen.pop(name.value, None)
             append_then_replace(events, lines, path, data)
             self._last_seen[name.value] = (data, env.last_seq)
             self._seq_under_lock[name.value] = env.last_seq  # forgotten when the outermost lock() ends
-            log_key = _file_key(events)
+            log_key = _inode_and_size(events)
             if log_key is not None:
                 self._log_end[name.value] = (*log_key, env.last_seq)
 
@@ -262,7 +262,7 @@ def _unsaved_event_lines(
     return lines if ends_with_newline or not lines else b"\n" + lines
 
 
-def _file_key(path: Path) -> tuple[int, int] | None:
+def _inode_and_size(path: Path) -> tuple[int, int] | None:
     """(inode, size) of `path`, None if there is none."""
     try:
         stat = os.stat(path)

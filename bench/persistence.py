@@ -34,6 +34,9 @@ at least: fsync'd temp file, rename, fsync'd directory, fsync'd append to the ev
 SAVES = 5000
 """Saves timed (each beside a floor write): the p99 is then the 50th slowest of each. It was the 5th of
 500, which moved from 1.5x to 2.4x between runs of the same code: the tail of an fsync on a shared disk."""
+BREAKDOWN_SAVES = 1000
+"""Saves timed in each part of the breakdown (the lock cycle, a load, a save inside a held lock): the p99 is
+the 10th slowest. It was the 2nd of 200, which moved from 0.73x to 3.4x the floor between runs."""
 Log = Callable[[str], None]
 
 
@@ -132,7 +135,7 @@ def save_latency(base_dir: Path, saves: int) -> dict[str, Any]:
     lock_cycle: list[float] = []
     load_only: list[float] = []
     in_lock: list[float] = []
-    for _ in range(min(saves, 200)):
+    for _ in range(min(saves, BREAKDOWN_SAVES)):
         began = time.perf_counter()
         with repo.lock(name):
             pass

@@ -10,6 +10,8 @@ from pathlib import Path
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 TEMP_SUFFIX = ".tmp"
+_FADVISE = getattr(os, "posix_fadvise", None)
+"""os.posix_fadvise where the platform has it (`_start_writeback`)."""
 
 
 def fsync_dir(path: Path) -> None:
@@ -78,7 +80,7 @@ def append_then_replace(log: Path | None, lines: bytes, path: Path, data: bytes,
             if durable:
                 _start_writeback(fd)
             if log is not None and lines:
-                _append_durably(log, lines, durable=durable)
+                _append(log, lines, durable=durable)
             if durable:
                 os.fsync(fd)
         finally:
@@ -101,10 +103,7 @@ def _start_writeback(fd: int) -> None:
             _FADVISE(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
-_FADVISE = getattr(os, "posix_fadvise", None)
-
-
-def _append_durably(log: Path, lines: bytes, *, durable: bool) -> None:
+def _append(log: Path, lines: bytes, *, durable: bool) -> None:
     """Append `lines` to `log` in one write and (if `durable`) fsync it."""
     log_fd, created = _open_for_append(log)
     try:

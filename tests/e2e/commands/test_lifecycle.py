@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,53 @@ def test_environment_goes_from_created_to_configured_and_is_destroyed_without_le
     deployer: Deployer, make_config: MakeConfig, lxd_client: Any
 ) -> None:
     _run_happy_path(deployer, make_config("e2e-happy"), lxd_client)
+
+
+# Stands in for apt-get on the instance (sudo's secure_path puts /usr/local/sbin first): notes each call's
+# arguments, then runs the real one.
+_APT_GET_RECORDER = """#!/bin/sh
+echo "$*" >> /var/tmp/apt-get-calls
+exec /usr/bin/apt-get "$@"
+"""
+
+
+def _compose_install_refreshes(deployer: Deployer, config: EnvironmentConfig, ip: str, context: Any) -> int:
+    """Remove docker-compose, run install-docker-compose.yml, and return how many `apt-get update` it ran."""
+    remove = "sudo DEBIAN_FRONTEND=noninteractive apt-get remove -y -q docker-compose"
+    removed = ssh_run(config, ip, f"{remove} && sudo rm -f /var/tmp/apt-get-calls")
+    assert removed.returncode == 0, removed.stderr
+    assert AnsiblePlaybooks(deployer.layout.build_dir).run(context, "install-docker-compose.yml") == 1
+    assert ssh_run(config, ip, "docker", "compose", "version").returncode == 0
+    calls = ssh_run(config, ip, "cat /var/tmp/apt-get-calls").stdout.splitlines()
+    assert any("install" in call.split() for call in calls), calls
+    return sum("update" in call.split() for call in calls)
+
+
+def test_compose_install_reuses_the_lists_just_refreshed_though_the_mirror_dated_them_hours_ago(
+    deployer: Deployer, make_config: MakeConfig
+) -> None:
+    # apt dates each list with the mirror's Last-Modified: on deb.debian.org that is hours before the fetch
+    # (this lab's registry sends none, so the lists carry the fetch time). Lists so dated must not make the
+    # step after install-docker refresh them again; a refresh older than the window must.
+    config = make_config("e2e-lists")
+    deployer.create(config)
+    configured = deployer.configure(deployer.provision(config.name))
+    ip = configured.instance_ip
+    assert ip is not None
+    recorder = ssh_run(
+        config,
+        ip,
+        f"printf %s {shlex.quote(_APT_GET_RECORDER)} | sudo tee /usr/local/sbin/apt-get >/dev/null"
+        " && sudo chmod 755 /usr/local/sbin/apt-get"
+        " && sudo touch -d '-3 hours' /var/lib/apt/lists/*Release /var/lib/apt/lists/*_Packages",
+    )
+    assert recorder.returncode == 0, recorder.stderr
+
+    assert _compose_install_refreshes(deployer, config, ip, configured.context) == 0
+
+    stale = ssh_run(config, ip, "sudo touch -d '-20 minutes' /var/lib/apt/periodic/update-success-stamp")
+    assert stale.returncode == 0, stale.stderr
+    assert _compose_install_refreshes(deployer, config, ip, configured.context) == 1
 
 
 def test_missing_image_fails_provision_at_the_up_step_with_a_trace_and_destroy_cleans_up(

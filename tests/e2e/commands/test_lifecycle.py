@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from orchestrator.api import Deployer
 from orchestrator.commands.errors import ProvisionFailedError
 from orchestrator.config import EnvironmentConfig
 from orchestrator.domain import Configured, Destroyed, Provisioned, ProvisionFailed, ProvisionStep
 from orchestrator.infrastructure.ansible.playbooks import AnsiblePlaybooks
+from orchestrator.resources import shipped_dir
 from tests.support.e2e import MakeConfig, plain_pulumi, ssh_run, stacks_in_backend
 from tests.support.keys import make_keypair
 
@@ -90,6 +92,12 @@ exec /usr/bin/apt-get "$@"
 """
 
 
+def _apt_vars() -> dict[str, Any]:
+    """The playbooks' refresh settings (the stamp's path, the window in minutes)."""
+    loaded: dict[str, Any] = yaml.safe_load((shipped_dir("playbooks") / "vars" / "apt.yml").read_text())
+    return loaded
+
+
 def _compose_install_refreshes(deployer: Deployer, config: EnvironmentConfig, ip: str, context: Any) -> int:
     """Remove docker-compose, run install-docker-compose.yml, and return how many `apt-get update` it ran."""
     remove = "sudo DEBIAN_FRONTEND=noninteractive apt-get remove -y -q docker-compose"
@@ -124,7 +132,9 @@ def test_compose_install_reuses_the_lists_just_refreshed_though_the_mirror_dated
 
     assert _compose_install_refreshes(deployer, config, ip, configured.context) == 0
 
-    stale = ssh_run(config, ip, "sudo touch -d '-20 minutes' /var/lib/apt/periodic/update-success-stamp")
+    settings = _apt_vars()
+    older = f"-{2 * settings['apt_update_fresh_minutes']} minutes"
+    stale = ssh_run(config, ip, f"sudo touch -d {shlex.quote(older)} {shlex.quote(settings['apt_update_stamp'])}")
     assert stale.returncode == 0, stale.stderr
     assert _compose_install_refreshes(deployer, config, ip, configured.context) == 1
 

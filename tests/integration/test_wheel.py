@@ -19,7 +19,7 @@ from orchestrator.infrastructure.pulumi.stacks import load_environment_program
 from orchestrator.infrastructure.pulumi.toolchain import BUILD_SCRIPT
 print(orchestrator.__file__)
 print(shipped_dir("stacks"))
-print(sorted(p.name for p in shipped_dir("playbooks").glob("*.yml")))
+print(sorted(str(p.relative_to(shipped_dir("playbooks"))) for p in shipped_dir("playbooks").rglob("*.yml")))
 print(load_environment_program().__name__, BUILD_SCRIPT.exists())
 """
 
@@ -48,7 +48,9 @@ def test_installed_wheel_finds_its_stacks_playbooks_and_build_script_outside_the
     lines = result.stdout.splitlines()
     assert lines[0].startswith(str(target))
     assert lines[1] == str(target / "orchestrator" / "_shipped" / "stacks")
-    shipped = sorted(path.name for path in (Path(__file__).resolve().parents[2] / "playbooks").glob("*.yml"))
-    assert lines[2] == str(shipped)  # every playbook of the checkout
+    playbooks = REPO / "playbooks"
+    shipped = sorted(str(path.relative_to(playbooks)) for path in playbooks.rglob("*.yml"))
+    assert lines[2] == str(shipped)  # every playbook of the checkout, and the variables they read
     assert "start-tracker.yml" in shipped
+    assert "vars/apt.yml" in shipped
     assert lines[3] == "environment_program True"

@@ -100,6 +100,15 @@ def _stderr_without_ssh_noise(stderr: str) -> str:
     return " ".join(line for line in lines if line and not line.startswith("Shared connection to "))
 
 
+def _how_it_ended(runner: Any) -> str:
+    """The process's end, for a failure no task reported: its exit code, or that it had none. ansible-runner
+    gives no exit code (rc None) when ansible-playbook was ended by a signal (pexpect's `exitstatus`)."""
+    rc = getattr(runner, "rc", None)
+    if rc is None:
+        return "ansible-playbook was killed by a signal (no exit code; its output is in the trace)"
+    return f"exit code {rc}"
+
+
 def _runner_stdout(runner: Any) -> list[str]:
     try:
         return [line.rstrip() for line in runner.stdout.read().splitlines()]
@@ -404,7 +413,7 @@ class PlaybookSequence:
         if earlier and not outcome.failures:
             detail = f"not run: {earlier[0]} failed before it"
         else:
-            detail = (outcome.failures or errors or [f"exit code {getattr(self._runner, 'rc', None)}"])[-1]
+            detail = (outcome.failures or errors or [_how_it_ended(self._runner)])[-1]
         events = [*self._lines(), "== ansible output ==", *output]
         outcome.result = PlaybookFailedError(playbook, status, detail.strip(), events)
 

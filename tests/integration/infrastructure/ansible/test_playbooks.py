@@ -74,6 +74,23 @@ def test_a_failing_task_raises_with_the_ansible_events(sshd: Sshd, tmp_path: Pat
     assert any("Fail on purpose" in line for line in raised.value.tool_output)
 
 
+KILL_ANSIBLE = """
+- name: Kill ansible-playbook
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Kill the ansible-playbook process that runs this task (the parent of its worker)
+      ansible.builtin.raw: kill -KILL "$(awk '{print $4}' /proc/$PPID/stat)"
+"""
+
+
+def test_a_playbook_whose_ansible_process_is_killed_says_it_was_killed(sshd: Sshd, tmp_path: Path) -> None:
+    adapter, context = _adapter_with(tmp_path, sshd, {"kill.yml": KILL_ANSIBLE})
+    with pytest.raises(PlaybookFailedError) as raised:
+        adapter.run(context, "kill.yml")
+    assert str(raised.value).startswith("playbook kill.yml failed: ansible-playbook was killed by a signal")
+
+
 def _adapter_with(tmp_path: Path, sshd: Sshd, playbooks: dict[str, str]) -> tuple[AnsiblePlaybooks, EnvironmentContext]:
     start: Any = sshd.start
     start()

@@ -81,6 +81,26 @@ def test_a_failed_playbook_carries_the_detail_lines_and_names_its_last_failure()
     assert "    | line two" in raised.value.tool_output
 
 
+def test_a_run_ended_by_a_signal_says_so_instead_of_an_exit_code_of_none() -> None:
+    sequence = PlaybookSequence(["wait-cloud-init.yml"], [1])
+    sequence.handle({"event": "playbook_on_play_start", "event_data": {}})
+    sequence.finish(types.SimpleNamespace(status="failed", rc=None, stdout=None))
+    with pytest.raises(PlaybookFailedError) as raised:
+        sequence.wait("wait-cloud-init.yml")
+    assert str(raised.value) == (
+        "playbook wait-cloud-init.yml failed: ansible-playbook was killed by a signal (no exit code; its output is"
+        " in the trace)"
+    )
+
+
+def test_a_run_that_exited_without_a_failed_task_names_its_exit_code() -> None:
+    sequence = PlaybookSequence(["install-docker.yml"], [1])
+    sequence.handle({"event": "playbook_on_play_start", "event_data": {}})
+    sequence.finish(_Runner())
+    with pytest.raises(PlaybookFailedError, match=r"failed: exit code 2$"):
+        sequence.wait("install-docker.yml")
+
+
 def _context() -> EnvironmentContext:
     key = Path("/nonexistent/id_ed25519")
     return EnvironmentContext(

@@ -101,12 +101,16 @@ def _stderr_without_ssh_noise(stderr: str) -> str:
 
 
 def _how_it_ended(runner: Any) -> str:
-    """The process's end, for a failure no task reported: its exit code, or that it had none. ansible-runner
-    gives no exit code (rc None) when ansible-playbook was ended by a signal (pexpect's `exitstatus`)."""
+    """The process's end, for a failure no task reported: its exit code, or why there is none. A run that
+    ansible-runner finished as failed without an exit code (rc None) was ended by a signal (pexpect's
+    `exitstatus`); a runner that never finished has no status of its end."""
     rc = getattr(runner, "rc", None)
-    if rc is None:
+    if rc is not None:
+        return f"exit code {rc}"
+    status = getattr(runner, "status", None)
+    if status == "failed":
         return "ansible-playbook was killed by a signal (no exit code; its output is in the trace)"
-    return f"exit code {rc}"
+    return f"ansible-runner stopped before ansible-playbook ended (status {status})"
 
 
 def _runner_stdout(runner: Any) -> list[str]:

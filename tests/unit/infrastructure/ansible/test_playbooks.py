@@ -93,6 +93,16 @@ def test_a_run_ended_by_a_signal_says_so_instead_of_an_exit_code_of_none() -> No
     )
 
 
+def test_a_runner_that_stopped_without_finishing_says_so_and_not_that_a_signal_killed_ansible() -> None:
+    sequence = PlaybookSequence(["wait-cloud-init.yml"], [1])
+    sequence.finish(types.SimpleNamespace(status="running", rc=None, stdout=None))
+    with pytest.raises(PlaybookFailedError) as raised:
+        sequence.wait("wait-cloud-init.yml")
+    assert str(raised.value) == (
+        "playbook wait-cloud-init.yml running: ansible-runner stopped before ansible-playbook ended (status running)"
+    )
+
+
 def test_a_run_that_exited_without_a_failed_task_names_its_exit_code() -> None:
     sequence = PlaybookSequence(["install-docker.yml"], [1])
     sequence.handle({"event": "playbook_on_play_start", "event_data": {}})

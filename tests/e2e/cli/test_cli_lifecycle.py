@@ -4,6 +4,8 @@ on one environment (the second waits for the lock, then exits 3 naming the first
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -118,12 +120,16 @@ def test_second_cli_process_waits_then_exits_3_naming_the_first(tmp_path: Path, 
     )
     try:
         _wait_for_lock_holder(work / "data" / name / "environment.json.lock.pid", first.pid, first)
-
-        started = time.monotonic()
-        second = run(["-C", str(work), "--lock-timeout", "2", "destroy", name], work)
-        waited = time.monotonic() - started
-        second_json = run(["-C", str(work), "--json", "--lock-timeout", "1", "destroy", name], work)
-        assert first.poll() is None, "the first command must still hold the lock"
+        # Paused while the second one tries: a fast provision must not finish and free the lock first.
+        os.kill(first.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            second = run(["-C", str(work), "--lock-timeout", "2", "destroy", name], work)
+            waited = time.monotonic() - started
+            second_json = run(["-C", str(work), "--json", "--lock-timeout", "1", "destroy", name], work)
+            assert first.poll() is None, "the first command must still hold the lock"
+        finally:
+            os.kill(first.pid, signal.SIGCONT)
     finally:
         out, err = first.communicate(timeout=600)
 

@@ -5,6 +5,9 @@ A command that ends normally removes the record. One that is killed outright (SI
 it — and maybe children still working on the host. The next command on the environment, holding its lock
 (so no live command owns that record), finds the processes that carry the recorded marker, stops them
 (SIGTERM to each, SIGKILL to what is left after a grace period) and says so, before it starts.
+
+Runs in several threads of one process share one marker (`_SharedMark`): when that process is killed, the
+next command on any of its environments stops the children of all of them, which were all left running.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import os
 import secrets
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,22 +92,51 @@ def stop_leftovers(env_dir: Path) -> list[str]:
     return stopped
 
 
+class _SharedMark:
+    """The marker and umask of the runs in progress in this process. Both live in process-wide state (the
+    environment children inherit, the umask), so runs in several threads at once (a script deploying two
+    environments side by side) share one marker, set by the first to start and put back by the last to
+    end: each run's record names the marker its children carry, and no run's end unsets another's."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._marker = ""
+        self._previous: tuple[str | None, int] = (None, PRIVATE_UMASK)
+
+    def enter(self) -> str:
+        with self._lock:
+            if self._runs == 0:
+                self._marker = secrets.token_hex(8)
+                self._previous = (os.environ.get(MARKER_VAR), os.umask(PRIVATE_UMASK))
+                os.environ[MARKER_VAR] = self._marker
+            self._runs += 1
+            return self._marker
+
+    def leave(self) -> None:
+        with self._lock:
+            self._runs -= 1
+            if self._runs == 0:
+                previous_marker, previous_umask = self._previous
+                if previous_marker is None:
+                    os.environ.pop(MARKER_VAR, None)
+                else:
+                    os.environ[MARKER_VAR] = previous_marker
+                os.umask(previous_umask)
+
+
+_shared_mark = _SharedMark()
+
+
 @contextlib.contextmanager
 def marked_run(env_dir: Path) -> Iterator[str]:
     """While the command runs: its children carry the marker, the run is recorded, the umask is private."""
-    marker = secrets.token_hex(8)
+    marker = _shared_mark.enter()
     record = env_dir / RUN_FILE
-    previous_marker = os.environ.get(MARKER_VAR)
-    previous_umask = os.umask(PRIVATE_UMASK)
-    os.environ[MARKER_VAR] = marker
     try:
         with contextlib.suppress(OSError):  # advisory: without it, leftovers are only not found later
             record.write_text(json.dumps({"pid": os.getpid(), "marker": marker}) + "\n", encoding="utf-8")
         yield marker
     finally:
         record.unlink(missing_ok=True)
-        if previous_marker is None:
-            os.environ.pop(MARKER_VAR, None)
-        else:
-            os.environ[MARKER_VAR] = previous_marker
-        os.umask(previous_umask)
+        _shared_mark.leave()

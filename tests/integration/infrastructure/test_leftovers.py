@@ -1,0 +1,114 @@
+"""marked_run and stop_leftovers with real processes: runs in two threads of one process, the second
+started while the first is going, then the process killed outright. The next command on each environment
+must find the children its run left, and no run's end may take the marker or the private umask from a
+run still going."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from orchestrator.infrastructure.leftovers import MARKER_VAR, PRIVATE_UMASK, RUN_FILE, marked_run, stop_leftovers
+
+pytestmark = pytest.mark.integration
+
+TWO_THREADS_THEN_KILLED = textwrap.dedent(
+    """
+    import os, signal, subprocess, sys, threading
+    from pathlib import Path
+    from orchestrator.infrastructure.leftovers import marked_run
+
+    first_in, second_in = threading.Event(), threading.Event()
+    children = {}
+
+    def run(name, entered, wait_for):
+        with marked_run(Path(sys.argv[1]) / name):
+            entered.set()
+            if wait_for is not None:
+                wait_for.wait()
+            children[name] = subprocess.Popen(["sleep", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
+            done.wait()
+
+    done = threading.Event()
+    threads = [
+        threading.Thread(target=run, args=("a", first_in, second_in)),  # a starts first, spawns after b started
+        threading.Thread(target=run, args=("b", second_in, None)),
+    ]
+    threads[0].start()
+    first_in.wait()
+    threads[1].start()
+    while len(children) < 2:
+        threading.Event().wait(0.01)
+    print(children["a"], children["b"], flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_the_next_command_on_each_environment_stops_what_its_killed_run_left_though_two_threads_ran(
+    tmp_path: Path,
+) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    argv = [sys.executable, "-c", TWO_THREADS_THEN_KILLED, str(tmp_path)]
+    killed = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    child_a, child_b = (int(pid) for pid in killed.stdout.split())
+    try:
+        stopped_a = stop_leftovers(tmp_path / "a")
+        assert f"sleep (PID {child_a})" in stopped_a
+        assert not _alive(child_a)
+        stop_leftovers(tmp_path / "b")
+        assert not _alive(child_b)
+        assert not (tmp_path / "a" / RUN_FILE).exists() and not (tmp_path / "b" / RUN_FILE).exists()
+    finally:
+        for pid in (child_a, child_b):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_run_that_ends_first_leaves_the_marker_and_private_umask_to_the_run_still_going(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    a_entered, a_may_end, a_ended = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with marked_run(tmp_path / "a"):
+            a_entered.set()
+            a_may_end.wait(10)
+        a_ended.set()
+
+    outside_umask = os.umask(0o022)
+    try:
+        thread = threading.Thread(target=first)
+        thread.start()
+        a_entered.wait(10)
+        with marked_run(tmp_path / "b") as marker:
+            a_may_end.set()
+            a_ended.wait(10)
+            still_umask = os.umask(PRIVATE_UMASK)
+            child_environ = subprocess.run(
+                ["env"], capture_output=True, text=True, check=True, timeout=10
+            ).stdout.splitlines()
+        thread.join(10)
+        after_umask = os.umask(0o022)
+    finally:
+        os.umask(outside_umask)
+
+    assert still_umask == PRIVATE_UMASK
+    assert f"{MARKER_VAR}={marker}" in child_environ
+    assert after_umask == 0o022 and MARKER_VAR not in os.environ

@@ -97,3 +97,32 @@ def test_python_example_runs_as_written(tmp_path: Path, lab: Any, cleanup: Clean
     assert result.stdout.strip().startswith("10.200.77.")  # print(running.instance_ip), on the lab bridge
     shown = json.loads(run(["-C", "work", "--json", "show", name], tmp_path).stdout)
     assert shown["environment"]["state"] == "Destroyed"
+
+
+def test_threads_example_deploys_two_environments_at_once_as_written(
+    tmp_path: Path, lab: Any, cleanup: Cleanup
+) -> None:
+    names = {}
+    for config_file, prefix in (("a.json", "readme-a"), ("b.json", "readme-b")):
+        name = names[config_file] = cleanup.add(tmp_path / "work", unique_name(prefix))
+        make_keypair(tmp_path / "keys" / name)
+        template = run(["create", "template", "--name", name], tmp_path)
+        (tmp_path / config_file).write_text(template.stdout, encoding="utf-8")
+    (tmp_path / "threads.py").write_text(marked_block("e2e-threads"), encoding="utf-8")
+
+    result = subprocess.run(
+        [sys.executable, "threads.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert result.returncode == 0, result.stderr
+    ips = result.stdout.split()
+    assert len(set(ips)) == 2 and all(ip.startswith("10.200.77.") for ip in ips), result.stdout
+    for name in names.values():
+        shown = json.loads(run(["-C", "work", "--json", "show", name], tmp_path).stdout)["environment"]
+        assert shown["state"] == "Running" and shown["instance_ip"] in ips

@@ -76,16 +76,21 @@ def _assert_docker_compose_runs(work: Path, name: str) -> None:
     assert "Docker Compose version" in result.stdout
 
 
-def test_python_example_runs_as_written(tmp_path: Path, lab: Any, cleanup: Cleanup) -> None:
-    name = cleanup.add(tmp_path / "work", unique_name("readme-py"))
-    make_keypair(tmp_path / "keys" / name)
-    template = run(["create", "template", "--name", name], tmp_path)
-    (tmp_path / "env.json").write_text(template.stdout, encoding="utf-8")
-    (tmp_path / "example.py").write_text(marked_block("e2e"), encoding="utf-8")
+def _new_config(work: Path, cleanup: Cleanup, prefix: str, config_file: str) -> str:
+    """A fresh environment's config from `create template`, written to `config_file`, with its key pair."""
+    name = cleanup.add(work / "work", unique_name(prefix))
+    make_keypair(work / "keys" / name)
+    template = run(["create", "template", "--name", name], work)
+    (work / config_file).write_text(template.stdout, encoding="utf-8")
+    return name
 
-    result = subprocess.run(
+
+def _run_example(work: Path, marker: str) -> subprocess.CompletedProcess[str]:
+    """The README's Python block marked `marker`, run as a script in `work`."""
+    (work / "example.py").write_text(marked_block(marker), encoding="utf-8")
+    return subprocess.run(
         [sys.executable, "example.py"],
-        cwd=tmp_path,
+        cwd=work,
         capture_output=True,
         text=True,
         check=False,
@@ -93,36 +98,32 @@ def test_python_example_runs_as_written(tmp_path: Path, lab: Any, cleanup: Clean
         stdin=subprocess.DEVNULL,
     )
 
+
+def _state(work: Path, name: str) -> dict[str, Any]:
+    shown: dict[str, Any] = json.loads(run(["-C", "work", "--json", "show", name], work).stdout)["environment"]
+    return shown
+
+
+def test_python_example_runs_as_written(tmp_path: Path, lab: Any, cleanup: Cleanup) -> None:
+    name = _new_config(tmp_path, cleanup, "readme-py", "env.json")
+
+    result = _run_example(tmp_path, "e2e")
+
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("10.200.77.")  # print(running.instance_ip), on the lab bridge
-    shown = json.loads(run(["-C", "work", "--json", "show", name], tmp_path).stdout)
-    assert shown["environment"]["state"] == "Destroyed"
+    assert _state(tmp_path, name)["state"] == "Destroyed"
 
 
 def test_threads_example_deploys_two_environments_at_once_as_written(
     tmp_path: Path, lab: Any, cleanup: Cleanup
 ) -> None:
-    names = {}
-    for config_file, prefix in (("a.json", "readme-a"), ("b.json", "readme-b")):
-        name = names[config_file] = cleanup.add(tmp_path / "work", unique_name(prefix))
-        make_keypair(tmp_path / "keys" / name)
-        template = run(["create", "template", "--name", name], tmp_path)
-        (tmp_path / config_file).write_text(template.stdout, encoding="utf-8")
-    (tmp_path / "threads.py").write_text(marked_block("e2e-threads"), encoding="utf-8")
+    names = [_new_config(tmp_path, cleanup, f"readme-{side}", f"{side}.json") for side in ("a", "b")]
 
-    result = subprocess.run(
-        [sys.executable, "threads.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-    )
+    result = _run_example(tmp_path, "e2e-threads")
 
     assert result.returncode == 0, result.stderr
     ips = result.stdout.split()
     assert len(set(ips)) == 2 and all(ip.startswith("10.200.77.") for ip in ips), result.stdout
-    for name in names.values():
-        shown = json.loads(run(["-C", "work", "--json", "show", name], tmp_path).stdout)["environment"]
+    for name in names:
+        shown = _state(tmp_path, name)
         assert shown["state"] == "Running" and shown["instance_ip"] in ips

@@ -22,6 +22,7 @@ from orchestrator.domain import Configured, Running
 from orchestrator.infrastructure.leftovers import MARKER_VAR, RUN_FILE
 from orchestrator.infrastructure.tracker.release import COMPOSE_PROJECT
 from tests.support.e2e import MakeConfig, ssh_run
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "torrust-deploy")
@@ -131,13 +132,6 @@ def _marked_processes(marker: str) -> dict[int, str]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def test_a_configure_killed_outright_leaves_no_orphan_and_the_next_configure_stops_it(
     deployer: Deployer, make_config: MakeConfig
 ) -> None:
@@ -165,7 +159,7 @@ def test_a_configure_killed_outright_leaves_no_orphan_and_the_next_configure_sto
     configured = deployer.configure(config.name)
 
     assert isinstance(configured.state, Configured)
-    assert not any(_alive(pid) for pid in children), {pid: name for pid, name in children.items() if _alive(pid)}
+    assert not any(alive(pid) for pid in children), {pid: name for pid, name in children.items() if alive(pid)}
     assert not record.exists()
     assert ("configuring", "configure_failed", "unknown") in [
         (e.from_state, e.to_state, e.step) for e in deployer.history(config.name)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.infrastructure.leftovers import MARKER_VAR, PRIVATE_UMASK, RUN_FILE, marked_run, stop_leftovers
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.integration
 
@@ -52,13 +53,6 @@ TWO_THREADS_THEN_KILLED = textwrap.dedent(
 )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def test_the_next_command_on_each_environment_stops_what_its_killed_run_left_though_two_threads_ran(
     tmp_path: Path,
 ) -> None:
@@ -71,13 +65,13 @@ def test_the_next_command_on_each_environment_stops_what_its_killed_run_left_tho
     try:
         stopped_a = stop_leftovers(tmp_path / "a")
         assert f"sleep (PID {child_a})" in stopped_a
-        assert not _alive(child_a)
+        assert not alive(child_a)
         stop_leftovers(tmp_path / "b")
-        assert not _alive(child_b)
+        assert not alive(child_b)
         assert not (tmp_path / "a" / RUN_FILE).exists() and not (tmp_path / "b" / RUN_FILE).exists()
     finally:
         for pid in (child_a, child_b):
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 

@@ -13,7 +13,11 @@ is the median of SINGLE_REPS runs, interleaved.
 
 The floor: the deploy section's raw deploy (launch to a healthy tracker, each step one plain SSH command),
 1 and 4 at once (a thread each), on the same pool. raw total(4) / raw total(1) is what the same work
-allows on this machine when nothing but the work runs.
+allows on this machine when nothing but the work runs. Each raw batch runs right after the product's of
+its size, and the baseline's four after both, so that the batches compared meet the machine in nearly
+the same state (four product deploys cost it 60.9, 67.0 and 64.9 busy CPU-seconds in three runs of
+2026-12-06, the raw floor's four 61.2, 59.5 and 62.0, each run measuring its raw four minutes before the
+product's).
 
 CPU: each batch also records the machine's busy CPU-seconds between the first start and the last end
 (`bench/cpu.py`). n deploys at once cannot take less than n x cpu(1) / cores (`cpu_bound_s`): once the
@@ -271,17 +275,19 @@ def run(
     baseline = _baseline_root(baseline_rev, log)
     try:
         floor = raw_floor(keypair, base_dir / "scaling-raw", pool)
-        for count in RAW_COUNTS:
-            raw[count] = _raw_batch(count, floor, keypair, made, log)
         singles: list[dict[str, Any]] = []
         old_singles: list[dict[str, Any]] = []
-        for _ in range(SINGLE_REPS):  # one deploy alone is the noisiest figure: a median, interleaved
+        for rep in range(SINGLE_REPS):  # one deploy alone is the noisiest figure: a median, interleaved
+            if rep == 0:
+                raw[1] = _raw_batch(1, floor, keypair, made, log)
             singles.append(_batch(1, keypair, base_dir, pool, made, log))
             if baseline is not None:
                 old_singles.append(_baseline_batch(*baseline, 1, keypair, base_dir, pool, made, log))
         batches[1] = _median_batch(singles)
         for count in (count for count in counts if count > 1):
             batches[count] = _batch(count, keypair, base_dir, pool, made, log)
+            if count in RAW_COUNTS:  # back to back with the product's: the same state of the machine
+                raw[count] = _raw_batch(count, floor, keypair, made, log)
         if baseline is not None:
             old[1] = _median_batch(old_singles)
             old[4] = _baseline_batch(*baseline, 4, keypair, base_dir, pool, made, log)

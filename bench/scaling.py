@@ -13,8 +13,9 @@ is the median of SINGLE_REPS runs, interleaved.
 
 The floor: the deploy section's raw deploy (launch to a healthy tracker, each step one plain SSH command),
 1 and 4 at once (a thread each), on the same pool. raw total(4) / raw total(1) is what the same work
-allows on this machine when nothing but the work runs. Each raw batch runs right after the product's of
-its size, and the baseline's four after both, so that the batches compared meet the machine in nearly
+allows on this machine when nothing but the work runs. The raw one runs just before the product's first
+single, the raw four right after the product's four, and the baseline's four after both, so that the
+batches compared meet the machine in nearly
 the same state (four product deploys cost it 60.9, 67.0 and 64.9 busy CPU-seconds in three runs of
 2026-12-06, the raw floor's four 61.2, 59.5 and 62.0, each run measuring its raw four minutes before the
 product's).

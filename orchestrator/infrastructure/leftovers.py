@@ -104,6 +104,13 @@ class _SharedMark:
         self._marker = ""
         self._previous: tuple[str | None, int] = (None, PRIVATE_UMASK)
 
+    def forget_in_child(self) -> None:
+        """After a fork: the child runs none of the parent's runs, so its own first run takes a marker of
+        its own (a killed child's leftovers must not name the parent's live children)."""
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._marker = ""
+
     def enter(self) -> str:
         with self._lock:
             if self._runs == 0:
@@ -126,6 +133,7 @@ class _SharedMark:
 
 
 _shared_mark = _SharedMark()
+os.register_at_fork(after_in_child=_shared_mark.forget_in_child)
 
 
 @contextlib.contextmanager
@@ -138,5 +146,7 @@ def marked_run(env_dir: Path) -> Iterator[str]:
             record.write_text(json.dumps({"pid": os.getpid(), "marker": marker}) + "\n", encoding="utf-8")
         yield marker
     finally:
-        record.unlink(missing_ok=True)
-        _shared_mark.leave()
+        try:
+            record.unlink(missing_ok=True)
+        finally:
+            _shared_mark.leave()

@@ -3,7 +3,8 @@
 - the quick start block (`<!-- readme-test: quickstart -->`), line by line as written, in an empty
   folder with `.venv/bin` first on PATH; the placeholder `my-env` is replaced by a unique name so that
   runs never collide;
-- the Python example (`<!-- readme-test: e2e -->`), with an `env.json` (and its key pair) beside it.
+- the Python example (`<!-- readme-test: e2e -->`), with an `env.json` (and its key pair) beside it;
+- the threads example (`<!-- readme-test: e2e-threads -->`), with `a.json` and `b.json` beside it.
 """
 
 from __future__ import annotations
@@ -76,12 +77,13 @@ def _assert_docker_compose_runs(work: Path, name: str) -> None:
     assert "Docker Compose version" in result.stdout
 
 
-def _new_config(work: Path, cleanup: Cleanup, prefix: str, config_file: str) -> str:
-    """A fresh environment's config from `create template`, written to `config_file`, with its key pair."""
-    name = cleanup.add(work / "work", unique_name(prefix))
-    make_keypair(work / "keys" / name)
-    template = run(["create", "template", "--name", name], work)
-    (work / config_file).write_text(template.stdout, encoding="utf-8")
+def _new_config(folder: Path, cleanup: Cleanup, prefix: str, config_file: str) -> str:
+    """A fresh environment's config from `create template`, written to `folder/config_file`, with its key
+    pair; the examples keep their data in `folder/work`."""
+    name = cleanup.add(folder / "work", unique_name(prefix))
+    make_keypair(folder / "keys" / name)
+    template = run(["create", "template", "--name", name], folder)
+    (folder / config_file).write_text(template.stdout, encoding="utf-8")
     return name
 
 

@@ -164,6 +164,12 @@ def test_the_python_example_is_marked_for_the_e2e_test() -> None:
     assert 'load_config(Path("env.json"))' in block
 
 
+def test_the_threads_example_is_marked_for_the_e2e_test() -> None:
+    block = marked_block("e2e-threads")
+
+    assert "ThreadPoolExecutor" in block and '["a.json", "b.json"]' in block
+
+
 def test_the_state_machine_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # the example writes ./data
     exec(compile(marked_block("unit"), "README.md (state machine example)", "exec"), {})

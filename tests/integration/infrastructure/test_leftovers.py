@@ -106,3 +106,22 @@ def test_a_run_that_ends_first_leaves_the_marker_and_private_umask_to_the_run_st
     assert still_umask == PRIVATE_UMASK
     assert f"{MARKER_VAR}={marker}" in child_environ
     assert after_umask == 0o022 and os.environ.get(MARKER_VAR) == outside_marker
+
+
+def test_a_child_forked_during_a_run_marks_its_own_runs_with_a_marker_of_its_own(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    read_end, write_end = os.pipe()
+    with marked_run(tmp_path / "a") as parent_marker:
+        pid = os.fork()
+        if pid == 0:  # the child: one run of its own, then report its marker
+            with marked_run(tmp_path / "b") as child_marker:
+                os.write(write_end, child_marker.encode())
+            os._exit(0)
+        os.close(write_end)
+        _, status = os.waitpid(pid, 0)
+        child_marker = os.read(read_end, 64).decode()
+        os.close(read_end)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert child_marker and child_marker != parent_marker

@@ -15,10 +15,8 @@ The floor: the deploy section's raw deploy (launch to a healthy tracker, each st
 1 and 4 at once (a thread each), on the same pool. raw total(4) / raw total(1) is what the same work
 allows on this machine when nothing but the work runs. The raw one runs just before the product's first
 single, the raw four right after the product's four, and the baseline's four after both, so that the
-batches compared meet the machine in nearly
-the same state (four product deploys cost it 60.9, 67.0 and 64.9 busy CPU-seconds in three runs of
-2026-12-06, the raw floor's four 61.2, 59.5 and 62.0, each run measuring its raw four minutes before the
-product's).
+batches compared meet the machine in nearly the same state (why: ADR 0011, "The same code, five runs of
+one evening").
 
 CPU: each batch also records the machine's busy CPU-seconds between the first start and the last end
 (`bench/cpu.py`). n deploys at once cannot take less than n x cpu(1) / cores (`cpu_bound_s`): once the
@@ -276,11 +274,10 @@ def run(
     baseline = _baseline_root(baseline_rev, log)
     try:
         floor = raw_floor(keypair, base_dir / "scaling-raw", pool)
+        raw[1] = _raw_batch(1, floor, keypair, made, log)
         singles: list[dict[str, Any]] = []
         old_singles: list[dict[str, Any]] = []
-        for rep in range(SINGLE_REPS):  # one deploy alone is the noisiest figure: a median, interleaved
-            if rep == 0:
-                raw[1] = _raw_batch(1, floor, keypair, made, log)
+        for _ in range(SINGLE_REPS):  # one deploy alone is the noisiest figure: a median, interleaved
             singles.append(_batch(1, keypair, base_dir, pool, made, log))
             if baseline is not None:
                 old_singles.append(_baseline_batch(*baseline, 1, keypair, base_dir, pool, made, log))

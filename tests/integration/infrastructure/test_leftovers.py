@@ -20,6 +20,15 @@ from tests.support.processes import alive
 
 pytestmark = pytest.mark.integration
 
+
+@pytest.fixture
+def env_dirs(tmp_path: Path) -> tuple[Path, Path]:
+    """The folders of two environments, a and b."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    return tmp_path / "a", tmp_path / "b"
+
+
 TWO_THREADS_THEN_KILLED = textwrap.dedent(
     """
     import os, signal, subprocess, sys, threading
@@ -54,34 +63,34 @@ TWO_THREADS_THEN_KILLED = textwrap.dedent(
 
 
 def test_the_next_command_on_each_environment_stops_what_its_killed_run_left_though_two_threads_ran(
-    tmp_path: Path,
+    env_dirs: tuple[Path, Path],
 ) -> None:
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-    argv = [sys.executable, "-c", TWO_THREADS_THEN_KILLED, str(tmp_path)]
+    dir_a, dir_b = env_dirs
+    argv = [sys.executable, "-c", TWO_THREADS_THEN_KILLED, str(dir_a.parent)]
     killed = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     child_a, child_b = (int(pid) for pid in killed.stdout.split())
     try:
-        stopped_a = stop_leftovers(tmp_path / "a")
+        stopped_a = stop_leftovers(dir_a)
         assert f"sleep (PID {child_a})" in stopped_a
         assert not alive(child_a)
-        stop_leftovers(tmp_path / "b")
+        stop_leftovers(dir_b)
         assert not alive(child_b)
-        assert not (tmp_path / "a" / RUN_FILE).exists() and not (tmp_path / "b" / RUN_FILE).exists()
+        assert not (dir_a / RUN_FILE).exists() and not (dir_b / RUN_FILE).exists()
     finally:
         for pid in (child_a, child_b):
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_a_run_that_ends_first_leaves_the_marker_and_private_umask_to_the_run_still_going(tmp_path: Path) -> None:
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
+def test_a_run_that_ends_first_leaves_the_marker_and_private_umask_to_the_run_still_going(
+    env_dirs: tuple[Path, Path],
+) -> None:
+    dir_a, dir_b = env_dirs
     a_entered, a_may_end, a_ended = threading.Event(), threading.Event(), threading.Event()
 
     def first() -> None:
-        with marked_run(tmp_path / "a"):
+        with marked_run(dir_a):
             a_entered.set()
             a_may_end.wait(10)
         a_ended.set()
@@ -91,7 +100,7 @@ def test_a_run_that_ends_first_leaves_the_marker_and_private_umask_to_the_run_st
         thread = threading.Thread(target=first)
         thread.start()
         a_entered.wait(10)
-        with marked_run(tmp_path / "b") as marker:
+        with marked_run(dir_b) as marker:
             a_may_end.set()
             a_ended.wait(10)
             still_umask = os.umask(PRIVATE_UMASK)
@@ -108,14 +117,13 @@ def test_a_run_that_ends_first_leaves_the_marker_and_private_umask_to_the_run_st
     assert after_umask == 0o022 and os.environ.get(MARKER_VAR) == outside_marker
 
 
-def test_a_child_forked_during_a_run_marks_its_own_runs_with_a_marker_of_its_own(tmp_path: Path) -> None:
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
+def test_a_child_forked_during_a_run_marks_its_own_runs_with_a_marker_of_its_own(env_dirs: tuple[Path, Path]) -> None:
+    dir_a, dir_b = env_dirs
     read_end, write_end = os.pipe()
-    with marked_run(tmp_path / "a") as parent_marker:
+    with marked_run(dir_a) as parent_marker:
         pid = os.fork()
         if pid == 0:  # the child: one run of its own, then report its marker
-            with marked_run(tmp_path / "b") as child_marker:
+            with marked_run(dir_b) as child_marker:
                 os.write(write_end, child_marker.encode())
             os._exit(0)
         os.close(write_end)

@@ -349,7 +349,9 @@ def run(
             "s",
             floor=raw_1,
             note=f"the raw floor 4 at once vs 1 (product {totals[4] / totals[1]:.2f}); product total(4) is "
-            f"{totals[4] / raw_4:.2f}x raw total(4)",
+            f"{totals[4] / raw_4:.2f}x raw total(4); the target lets the product's four take "
+            f"{target_4 * totals[1]:.1f} s, the raw four's own work ({raw[4]['cpu_s']:.1f} busy CPU-s on "
+            f"{core_count} cores) takes at least {float(raw[4]['cpu_s']) / core_count:.1f} s",
         )
     )
     if old:

@@ -28,6 +28,7 @@ from orchestrator.domain import (
 )
 from tests.support.e2e import MakeConfig, ssh_run
 from tests.support.keys import SshKeypair
+from tests.support.processes import descendants
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "torrust-deploy")
@@ -60,6 +61,17 @@ def _wait_for_line(process: subprocess.Popen[str], fragment: str, timeout_s: flo
         if fragment in line:
             return seen
     pytest.fail(f"never saw {fragment!r} on stderr; got: {''.join(seen)}")
+
+
+def _wait_for_descendant(process: subprocess.Popen[str], name: str, timeout_s: float = 60.0) -> None:
+    """Wait until a process named `name` runs below `process` (the Pulumi CLI while `pulumi up` runs)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(command == name for _, command in descendants(process.pid)):
+            return
+        assert process.poll() is None, f"the process ended before a {name!r} process ran below it"
+        time.sleep(0.01)
+    pytest.fail(f"no {name!r} process ran below the CLI within {timeout_s:.0f} s")
 
 
 def _pulumi_locks(deployer: Deployer, name: str) -> list[Path]:
@@ -105,7 +117,7 @@ def test_sigint_during_pulumi_up_records_an_interrupted_failure_and_leaves_nothi
     deployer.create(config)
     process = _cli(deployer, "provision", config.name)
     _wait_for_line(process, "Pulumi up …")
-    time.sleep(1.0)
+    _wait_for_descendant(process, "pulumi")  # the engine runs for the rest of the step (seconds): not a race
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode != 0

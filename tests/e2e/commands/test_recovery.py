@@ -26,9 +26,10 @@ from orchestrator.domain import (
     ProvisionFailed,
     ProvisionStep,
 )
+from orchestrator.infrastructure.interrupt import child_processes
+from orchestrator.lab.processes import read_process
 from tests.support.e2e import MakeConfig, ssh_run
 from tests.support.keys import SshKeypair
-from tests.support.processes import descendants
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "torrust-deploy")
@@ -63,15 +64,16 @@ def _wait_for_line(process: subprocess.Popen[str], fragment: str, timeout_s: flo
     pytest.fail(f"never saw {fragment!r} on stderr; got: {''.join(seen)}")
 
 
-def _wait_for_descendant(process: subprocess.Popen[str], name: str, timeout_s: float = 60.0) -> None:
-    """Wait until a process named `name` runs below `process` (the Pulumi CLI while `pulumi up` runs)."""
+def _wait_for_child(process: subprocess.Popen[str], program: str, timeout_s: float = 60.0) -> None:
+    """Wait until `process` has a child running `program` (the Pulumi CLI while `pulumi up` runs)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if any(command == name for _, command in descendants(process.pid)):
+        children = (read_process(pid) for pid in child_processes(process.pid))
+        if any(child is not None and child.program == program for child in children):
             return
-        assert process.poll() is None, f"the process ended before a {name!r} process ran below it"
+        assert process.poll() is None, f"the process ended before it started {program!r}"
         time.sleep(0.01)
-    pytest.fail(f"no {name!r} process ran below the CLI within {timeout_s:.0f} s")
+    pytest.fail(f"the CLI started no {program!r} within {timeout_s:.0f} s")
 
 
 def _pulumi_locks(deployer: Deployer, name: str) -> list[Path]:
@@ -117,7 +119,7 @@ def test_sigint_during_pulumi_up_records_an_interrupted_failure_and_leaves_nothi
     deployer.create(config)
     process = _cli(deployer, "provision", config.name)
     _wait_for_line(process, "Pulumi up …")
-    _wait_for_descendant(process, "pulumi")  # the engine runs for the rest of the step (seconds): not a race
+    _wait_for_child(process, "pulumi")  # the engine runs for the rest of the step (seconds): not a race
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode != 0

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from orchestrator.lab.processes import read_process
 
 
 def alive(pid: int) -> bool:
-    """The process exists and is not a zombie (its state, field 3 of /proc/PID/stat, is not Z)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    """The process exists and has not ended (the lab's `ProcessInfo.alive`: not a zombie, not dead)."""
+    info = read_process(pid)
+    return info is not None and info.alive
